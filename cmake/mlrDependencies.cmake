@@ -1,0 +1,31 @@
+# How each optional component finds its library. Used by the build tree and, installed, by
+# mlrConfig.cmake, so that both agree. Sets mlr_dependency_<component> to the target to link,
+# or leaves it empty when the library is not found.
+
+function(mlr_find_dependency component)
+  set(target "")
+  if(component STREQUAL "eigen")
+    find_package(Eigen3 3.3 QUIET NO_MODULE)
+    if(TARGET Eigen3::Eigen)
+      set(target Eigen3::Eigen)
+    endif()
+  elseif(component STREQUAL "xtensor")
+    find_package(xtensor QUIET)
+    if(TARGET xtensor)
+      set(target xtensor)
+    endif()
+  elseif(component STREQUAL "dlpack")
+    find_package(dlpack QUIET)
+    if(TARGET dlpack::dlpack)
+      set(target dlpack::dlpack)
+    endif()
+  elseif(component STREQUAL "torch")
+    find_package(Torch QUIET)
+    if(TARGET torch)
+      set(target torch)
+    endif()
+  endif()
+  set(mlr_dependency_${component} "${target}" PARENT_SCOPE)
+endfunction()
+
+set(MLR_COMPONENTS eigen xtensor dlpack torch)

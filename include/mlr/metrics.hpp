@@ -1,0 +1,3 @@
+#pragma once
+// The metrics area.
+#include "mlr/metrics/average_precision.hpp"

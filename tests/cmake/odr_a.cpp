@@ -1,0 +1,3 @@
+#include "odr.hpp"
+
+double odr_a() { return odr_map(); }

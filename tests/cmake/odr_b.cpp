@@ -1,0 +1,3 @@
+#include "odr.hpp"
+
+double odr_b() { return odr_map(); }

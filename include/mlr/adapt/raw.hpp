@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "mlr/core/as_view.hpp"
@@ -71,10 +72,16 @@ strided_view<T, R> make_view(T* data, const index_t (&extents)[R], const index_t
 template <class T, class A>
 struct view_traits<std::vector<T, A>> {
   static strided_view<T, 1> as_view(std::vector<T, A>& v) noexcept {
-    return {v.data(), {static_cast<index_t>(v.size())}};
+    static_assert(!std::is_same_v<T, bool>, "mlr::as_view: std::vector<bool> packs bits and has no "
+                  "bool elements to view; use std::vector<std::uint8_t> (0/1 labels) instead.");
+    if constexpr (!std::is_same_v<T, bool>) return {v.data(), {static_cast<index_t>(v.size())}};
+    else return {};
   }
   static strided_view<const T, 1> as_view(const std::vector<T, A>& v) noexcept {
-    return {v.data(), {static_cast<index_t>(v.size())}};
+    static_assert(!std::is_same_v<T, bool>, "mlr::as_view: std::vector<bool> packs bits and has no "
+                  "bool elements to view; use std::vector<std::uint8_t> (0/1 labels) instead.");
+    if constexpr (!std::is_same_v<T, bool>) return {v.data(), {static_cast<index_t>(v.size())}};
+    else return {};
   }
 };
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 #include <span>
 #include <type_traits>
 #include <vector>
@@ -71,136 +72,152 @@ inline double policy_mean(std::span<const double> values, empty_class policy) no
   return count ? sum / static_cast<double>(count) : nan();
 }
 
-// Per-class step AP. Columns are processed in blocks gathered row by row into per-worker
-// scratch (one cache line of a row-major matrix feeds a whole block), split into negatives
-// (front) and positives (back) as they are read; no copy of the whole matrix is made.
+// Visits a score/label matrix in the memory order of the scores (rows outer for row-major data,
+// columns outer for column-major data), split into tasks of whole outer lines.
 template <class T, class L>
-void per_class_step_ap(score_view<T> scores, label_view<L> labels, label_encoding encoding,
-                       std::span<double> ap, std::span<std::int64_t> positives, unsigned threads) {
-  constexpr index_t block = 64 / sizeof(T);
-  const index_t n = scores.extent(0), classes = scores.extent(1);
-  const auto tasks = static_cast<std::size_t>((classes + block - 1) / block);
-  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(threads, tasks));
-  struct scratch {
-    std::vector<T> columns;
-    std::array<index_t, block> negatives_end, positives_begin;
-    step_ap_workspace<T> workspace;
-  };
-  std::vector<scratch> per_worker(workers);
-  parallel_for(tasks, workers, [&](std::size_t task, unsigned w) {
-    scratch& s = per_worker[w];
-    const index_t first = static_cast<index_t>(task) * block;
-    const index_t width = std::min(block, classes - first);
-    s.columns.resize(std::max(s.columns.size(), static_cast<std::size_t>(width * n)));
-    s.negatives_end.fill(0);
-    s.positives_begin.fill(n);
-    for (index_t i = 0; i < n; ++i) {
-      for (index_t k = 0; k < width; ++k) {
-        T* column = s.columns.data() + k * n;
-        const T score = scores(i, first + k);
-        switch (decode_label(labels(i, first + k), encoding)) {
-          case label_state::negative: column[s.negatives_end[k]++] = score; break;
-          case label_state::positive: column[--s.positives_begin[k]] = score; break;
-          default: break;  // ignored
-        }
+class matrix_walk {
+ public:
+  matrix_walk(score_view<T> scores, label_view<L> labels) noexcept
+      : rows_outer_(std::abs(scores.stride(0)) >= std::abs(scores.stride(1))),
+        scores_(rows_outer_ ? scores : transpose(scores)),
+        labels_(rows_outer_ ? labels : transpose(labels)),
+        lines_per_task_(std::max<index_t>(1, (index_t{1} << 16) / scores.extent(rows_outer_ ? 1 : 0))) {}
+
+  std::size_t tasks() const noexcept {
+    return static_cast<std::size_t>((scores_.extent(0) + lines_per_task_ - 1) / lines_per_task_);
+  }
+
+  // f(class, score, label) for every entry of the task.
+  template <class F>
+  MLR_FORCEINLINE void visit(std::size_t task, F&& f) const {
+    const index_t begin = static_cast<index_t>(task) * lines_per_task_;
+    const index_t end = std::min(scores_.extent(0), begin + lines_per_task_);
+    const index_t inner = scores_.extent(1), score_step = scores_.stride(1), label_step = labels_.stride(1);
+    for (index_t o = begin; o < end; ++o) {
+      const T* score = &scores_(o, 0);
+      const L* label = &labels_(o, 0);
+      for (index_t k = 0; k < inner; ++k, score += score_step, label += label_step)
+        f(rows_outer_ ? k : o, *score, *label);  // f takes the score by reference: read on demand
+    }
+  }
+
+ private:
+  bool rows_outer_;
+  score_view<T> scores_;
+  label_view<L> labels_;
+  index_t lines_per_task_;
+};
+
+// Step AP of groups of classes: every column is assigned to a group, and each group's AP is the
+// one binary AP over all its columns' non-ignored entries. One group per class gives the
+// per-class APs; one group for all classes gives the micro average.
+struct grouped_ap {
+  std::vector<double> ap;                // NaN for a group without positives
+  std::vector<std::int64_t> positives;   // per group
+  bool valid_input;                      // false: some score is not finite or some label invalid
+};
+
+template <class T, class L>
+grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_encoding encoding,
+                            std::span<const std::size_t> group_of_class, std::size_t groups, unsigned threads) {
+  using key = score_key_t<T>;
+  const auto classes = static_cast<index_t>(group_of_class.size());
+
+  // Pass 1, in memory order: the positives' keys. Only labels are read densely.
+  const matrix_walk<T, L> walk(scores, labels);
+  std::vector<std::vector<std::pair<std::size_t, key>>> found(walk.tasks());
+  parallel_for(walk.tasks(), threads, [&](std::size_t task, unsigned) {
+    walk.visit(task, [&](index_t j, const T& s, L l) {
+      if (l == L(1)) found[task].emplace_back(group_of_class[static_cast<std::size_t>(j)], score_key(s));
+    });
+  });
+  std::vector<std::vector<key>> keys(groups);
+  for (const auto& task : found)
+    for (const auto& [g, k] : task) keys[g].push_back(k);
+  std::vector<ladder<T>> ladders(groups);
+  parallel_for(groups, threads, [&](std::size_t g, unsigned) {
+    ladders[g].build(keys[g]);
+    std::vector<key>().swap(keys[g]);
+  });
+  std::vector<std::size_t> offset(groups + 1, 0);  // of each group's counters
+  for (std::size_t g = 0; g < groups; ++g) offset[g + 1] = offset[g] + ladders[g].rungs() + 1;
+
+  // Pass 2: every negative counted at its rank on its group's ladder. Cache blocking: a task is
+  // a block of classes over a range of rows, walked in tiles of rows and one class at a time
+  // inside a tile, so that a ladder and its counters stay in L1 during a tile, the block's
+  // ladders stay in L2 across tiles, and a tile's lines and pages stay in L2 and the TLB.
+  constexpr index_t block_classes = 64, tile_rows = 256, task_rows = 8192;
+  const index_t n = scores.extent(0);
+  const auto blocks = static_cast<std::size_t>((classes + block_classes - 1) / block_classes);
+  const auto ranges = static_cast<std::size_t>((n + task_rows - 1) / task_rows);
+  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(threads, blocks * ranges));
+  std::vector<std::vector<std::int64_t>> at_rank(workers, std::vector<std::int64_t>(offset[groups]));
+  const index_t score_step = scores.stride(0), label_step = labels.stride(0);
+  const L negative = negative_label<L>(encoding);
+  std::vector<char> valid(blocks * ranges, 1);  // every entry is read here: validation is free
+  parallel_for(blocks * ranges, workers, [&](std::size_t task, unsigned w) {
+    const index_t first_class = static_cast<index_t>(task / ranges) * block_classes;
+    const index_t last_class = std::min(classes, first_class + block_classes);
+    const index_t first_row = static_cast<index_t>(task % ranges) * task_rows;
+    const index_t last_row = std::min(n, first_row + task_rows);
+    bool all_valid = true;
+    auto count_negatives = [&](std::int64_t* counters, const T* score, const L* label, index_t rows, auto rank) {
+      for (index_t i = 0; i < rows; ++i, score += score_step, label += label_step) {
+        all_valid &= is_finite_score(*score) & is_label_value(*label);
+        counters[rank(score_key(*score))] += *label == negative ? 1 : 0;
+      }
+    };
+    for (index_t tile = first_row; tile < last_row; tile += tile_rows) {
+      const index_t rows = std::min(last_row, tile + tile_rows) - tile;
+      for (index_t j = first_class; j < last_class; ++j) {
+        const std::size_t g = group_of_class[static_cast<std::size_t>(j)];
+        const auto rank = ladders[g].rank();
+        std::int64_t* counters = at_rank[w].data() + offset[g];
+        if (rank.uses_buckets())
+          count_negatives(counters, &scores(tile, j), &labels(tile, j), rows, [rank](auto k) { return rank.by_bucket(k); });
+        else
+          count_negatives(counters, &scores(tile, j), &labels(tile, j), rows, [rank](auto k) { return rank.by_search(k); });
       }
     }
-    for (index_t k = 0; k < width; ++k) {
-      T* column = s.columns.data() + k * n;
-      const index_t p = n - s.positives_begin[k];
-      positives[first + k] = p;
-      ap[first + k] = s.workspace(std::span<T>(column + s.positives_begin[k], p),
-                                  std::span<const T>(column, s.negatives_end[k]));
-    }
+    valid[task] = all_valid;
   });
-}
-
-// One binary AP over every non-ignored entry of the matrix (average::micro).
-template <class T, class L>
-double micro_step_ap(score_view<T> scores, label_view<L> labels, label_encoding encoding,
-                     unsigned threads) {
-  const index_t n = scores.extent(0), classes = scores.extent(1);
-  constexpr index_t rows_per_task = 1024;
-  const auto tasks = static_cast<std::size_t>((n + rows_per_task - 1) / rows_per_task);
-  auto for_rows = [&](std::size_t task, auto&& f) {
-    const index_t begin = static_cast<index_t>(task) * rows_per_task;
-    const index_t end = std::min(n, begin + rows_per_task);
-    for (index_t i = begin; i < end; ++i)
-      for (index_t j = 0; j < classes; ++j) f(scores(i, j), decode_label(labels(i, j), encoding));
-  };
-
-  std::vector<std::vector<T>> positives_of_task(tasks);
-  parallel_for(tasks, threads, [&](std::size_t task, unsigned) {
-    for_rows(task, [&](T s, label_state st) {
-      if (st == label_state::positive) positives_of_task[task].push_back(s);
-    });
-  });
-  std::vector<T> positives;
-  for (auto& p : positives_of_task) positives.insert(positives.end(), p.begin(), p.end());
-  positive_ladder<T> ladder;
-  ladder.build(positives);
-  if (ladder.positives() == 0) return nan();
-
-  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(threads, tasks));
-  std::vector<std::vector<std::int64_t>> at_rank(workers, std::vector<std::int64_t>(ladder.rungs() + 1));
-  parallel_for(tasks, workers, [&](std::size_t task, unsigned w) {
-    for_rows(task, [&](T s, label_state st) {
-      if (st == label_state::negative) ++at_rank[w][ladder.rank(s)];
-    });
-  });
+  grouped_ap out{std::vector<double>(groups), std::vector<std::int64_t>(groups),
+                 std::find(valid.begin(), valid.end(), 0) == valid.end()};
+  if (!out.valid_input) return out;
   for (unsigned w = 1; w < workers; ++w)
-    for (std::size_t k = 0; k < at_rank[0].size(); ++k) at_rank[0][k] += at_rank[w][k];
-  return ladder.average_precision(at_rank[0]);
+    for (std::size_t r = 0; r < offset[groups]; ++r) at_rank[0][r] += at_rank[w][r];
+  for (std::size_t g = 0; g < groups; ++g) {
+    out.positives[g] = ladders[g].positives();
+    out.ap[g] = ladders[g].average_precision(
+        std::span<const std::int64_t>(at_rank[0]).subspan(offset[g], ladders[g].rungs() + 1));
+  }
+  return out;
 }
 
-// Mean over samples of the AP of each row across its classes (average::samples).
-template <class T, class L>
-double samples_step_ap(score_view<T> scores, label_view<L> labels, label_encoding encoding,
-                       empty_class policy, unsigned threads) {
-  const index_t n = scores.extent(0), classes = scores.extent(1);
-  constexpr index_t rows_per_task = 256;
-  const auto tasks = static_cast<std::size_t>((n + rows_per_task - 1) / rows_per_task);
-  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(threads, tasks));
-  struct scratch {
-    std::vector<T> row;
-    step_ap_workspace<T> workspace;
-  };
-  std::vector<scratch> per_worker(workers);
-  std::vector<double> row_ap(static_cast<std::size_t>(n));
-  parallel_for(tasks, workers, [&](std::size_t task, unsigned w) {
-    scratch& s = per_worker[w];
-    s.row.resize(static_cast<std::size_t>(classes));
-    const index_t begin = static_cast<index_t>(task) * rows_per_task;
-    const index_t end = std::min(n, begin + rows_per_task);
-    for (index_t i = begin; i < end; ++i) {
-      index_t negatives_end = 0, positives_begin = classes;
-      for (index_t j = 0; j < classes; ++j) {
-        switch (decode_label(labels(i, j), encoding)) {
-          case label_state::negative: s.row[negatives_end++] = scores(i, j); break;
-          case label_state::positive: s.row[--positives_begin] = scores(i, j); break;
-          default: break;
-        }
-      }
-      row_ap[i] = s.workspace(std::span<T>(s.row.data() + positives_begin, classes - positives_begin),
-                              std::span<const T>(s.row.data(), negatives_end));
-    }
-  });
-  return policy_mean(row_ap, policy);
+inline std::vector<std::size_t> one_group_per_class(index_t classes) {
+  std::vector<std::size_t> group(static_cast<std::size_t>(classes));
+  std::iota(group.begin(), group.end(), std::size_t{0});
+  return group;
 }
 
 template <class T, class L>
 mean_average_precision_result mean_average_precision(score_view<T> scores, label_view<L> labels,
                                                      const ap_options& options,
                                                      const execution_env& env) {
-  const auto classes = static_cast<std::size_t>(scores.extent(1));
+  const index_t classes = scores.extent(1);
   const unsigned threads = env.thread_count();
-  mean_average_precision_result r{nan(), std::vector<double>(classes), std::vector<std::int64_t>(classes)};
-  per_class_step_ap(scores, labels, options.encoding, r.per_class, r.positives, threads);
+  auto per_class = step_ap_by_group(scores, labels, options.encoding, one_group_per_class(classes),
+                                    static_cast<std::size_t>(classes), threads);
+  if (!per_class.valid_input) {  // name the first bad entry
+    check_finite(scores, "scores");
+    check_labels(labels, options.encoding, "labels");
+  }
+  mean_average_precision_result r{nan(), std::move(per_class.ap), std::move(per_class.positives)};
   switch (options.average) {
     case average::macro: r.value = policy_mean(r.per_class, options.empty_class); break;
     case average::weighted: {
       double sum = 0.0, weight = 0.0;
-      for (std::size_t c = 0; c < classes; ++c) {
+      for (std::size_t c = 0; c < r.per_class.size(); ++c) {
         if (r.positives[c] == 0) continue;
         sum += static_cast<double>(r.positives[c]) * r.per_class[c];
         weight += static_cast<double>(r.positives[c]);
@@ -209,25 +226,30 @@ mean_average_precision_result mean_average_precision(score_view<T> scores, label
       r.value = weight > 0 ? sum / weight : (options.empty_class == empty_class::zero ? 0.0 : nan());
       break;
     }
-    case average::micro:
-      r.value = micro_step_ap(scores, labels, options.encoding, threads);
-      if (std::isnan(r.value) && options.empty_class == empty_class::zero) r.value = 0.0;
+    case average::micro: {
+      const std::vector<std::size_t> one_group(static_cast<std::size_t>(classes), 0);
+      r.value = policy_mean(step_ap_by_group(scores, labels, options.encoding, one_group, 1, threads).ap,
+                            options.empty_class);
       break;
-    case average::samples:
-      r.value = samples_step_ap(scores, labels, options.encoding, options.empty_class, threads);
+    }
+    case average::samples: {  // the per-class APs of the transposed matrix are the per-sample APs
+      const index_t samples = scores.extent(0);
+      r.value = policy_mean(step_ap_by_group(transpose(scores), transpose(labels), options.encoding,
+                                             one_group_per_class(samples), static_cast<std::size_t>(samples),
+                                             threads).ap,
+                            options.empty_class);
       break;
+    }
     case average::none: break;
   }
   return r;
 }
 
 template <class SV, class LV>
-void check_ap_inputs(const SV& scores, const LV& labels, label_encoding encoding,
-                     const execution_env& env) {
+void check_ap_shapes(const SV& scores, const LV& labels) {
   check_same_shape(scores, "scores", labels, "labels");
   check_not_empty(scores, "scores");
-  check_finite(scores, "scores", env);
-  check_labels(labels, encoding, "labels", env);
+  // Finiteness and label values are checked by the kernels' first pass over the data.
 }
 
 template <class SV, class LV>
@@ -265,7 +287,7 @@ average_precision_result average_precision(const S& scores, const L& labels,
     // A rank-1 view is an N x 1 matrix: one implementation serves both.
     const detail::score_view<T> s2(sv.data_handle(), {n, 1}, {sv.stride(0), 1});
     const detail::label_view<Lt> l2(lv.data_handle(), {n, 1}, {lv.stride(0), 1});
-    detail::check_ap_inputs(sv, lv, encoding, {});
+    detail::check_ap_shapes(sv, lv);
     auto r = detail::mean_average_precision(s2, l2, ap_options{.average = average::none, .encoding = encoding},
                                             execution_env{1});
     std::int64_t negatives = 0;
@@ -291,7 +313,7 @@ mean_average_precision_result mean_average_precision(const S& scores, const L& l
   } else if constexpr (!detail::on_host<LV>) {
     throw detail::device_error("labels");
   } else {
-    detail::check_ap_inputs(sv, lv, options.encoding, env);
+    detail::check_ap_shapes(sv, lv);
     return detail::mean_average_precision(detail::score_view<typename SV::value_type>(sv),
                                           detail::label_view<typename LV::value_type>(lv), options, env);
   }

@@ -5,6 +5,8 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <iomanip>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -32,7 +34,7 @@ std::string format_value(T value) {
   std::ostringstream out;
   if constexpr (std::is_same_v<T, bool>) out << (value ? "true" : "false");
   else if constexpr (std::is_integral_v<T>) out << static_cast<long long>(value);
-  else out << value;
+  else out << std::setprecision(std::numeric_limits<T>::max_digits10) << value;
   return out.str();
 }
 

@@ -1,0 +1,252 @@
+// mlr-eval: mean average precision of a score file against a label file, or of a built-in demo.
+// Every failure is one line on stderr starting "mlr-eval: error: " and exit status 2.
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <new>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "cli.hpp"
+#include "csv.hpp"
+#include "demo.hpp"
+#include "files.hpp"
+#include "matrix.hpp"
+#include "mlr/adapt/raw.hpp"
+#include "mlr/core/execution.hpp"
+#include "mlr/metrics/average_precision.hpp"
+#include "mlr/version.hpp"
+#include "npy.hpp"
+#include "report.hpp"
+#include "support.hpp"
+
+namespace mlr_eval {
+namespace {
+
+struct inputs {
+  host_matrix scores;
+  host_matrix labels;
+  std::vector<std::string> names;  // one per class column, or none
+  std::string source;              // the report's first line: where the data come from
+};
+
+struct loaded {
+  host_matrix values;
+  std::vector<std::string> names;
+};
+
+bool has_extension(const std::string& path, std::string_view extension) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == extension;
+}
+
+// .npy by extension or, for other names, by the magic string; .csv otherwise.
+bool is_npy(const std::string& path) {
+  if (has_extension(path, ".npy")) return true;
+  if (has_extension(path, ".csv")) return false;
+  input_file file(path);
+  std::string start(npy_magic.size(), '\0');
+  return file.read(start.data(), start.size()) == start.size() && start == npy_magic;
+}
+
+loaded load_file(const std::string& path) {
+  if (has_extension(path, ".npz"))
+    fail(path, ".npz archives are not supported; save each array on its own with numpy.save");
+  if (is_npy(path)) return {read_npy(path), {}};
+  csv_table table = read_csv(path);
+  return {std::move(table.values), std::move(table.names)};
+}
+
+std::string describe(const host_matrix& m) {
+  return std::string(mlr::to_string(m.type)) + ", " + std::to_string(m.rows) + " x " + std::to_string(m.cols);
+}
+
+inputs load_files(const std::string& scores_path, const std::string& labels_path) {
+  loaded s = load_file(scores_path);
+  loaded l = load_file(labels_path);
+  if (s.values.type != mlr::dtype::float32 && s.values.type != mlr::dtype::float64)
+    fail(scores_path, "scores must be float32 (<f4) or float64 (<f8), found " +
+                          std::string(mlr::to_string(s.values.type)) + " (" +
+                          std::string(npy_descr(s.values.type)) + ")");
+  if (s.values.rows != l.values.rows || s.values.cols != l.values.cols)
+    throw failure("labels (" + labels_path + "): expected shape " + s.values.shape() + " (that of scores, " +
+                  scores_path + "), found " + l.values.shape());
+  if (!s.names.empty() && !l.names.empty()) {
+    for (std::size_t c = 0; c < s.names.size(); ++c)
+      if (s.names[c] != l.names[c])
+        throw failure("the header rows of " + scores_path + " and " + labels_path + " name column " +
+                      std::to_string(c) + " differently: " + in_quotes(s.names[c]) + " and " +
+                      in_quotes(l.names[c]));
+  }
+  std::string source = "scores " + scores_path + " (" + describe(s.values) + "), labels " + labels_path +
+                       " (" + describe(l.values) + ")";
+  return {std::move(s.values), std::move(l.values), s.names.empty() ? std::move(l.names) : std::move(s.names),
+          std::move(source)};
+}
+
+inputs load_demo() {
+  demo_data demo = make_demo();
+  return {std::move(demo.scores), std::move(demo.labels), std::move(demo.names),
+          "mlr-eval demo: synthetic VOC-shaped data (4952 images x 20 classes, seed " +
+              std::to_string(demo_seed) +
+              "); on your own files: mlr-eval SCORES LABELS [options], see --help"};
+}
+
+// --class-names: the lines of a file if one has that name, a comma list otherwise.
+std::vector<std::string> class_names_option(const std::string& value, index_t classes) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  const bool from_file = std::filesystem::exists(value, ec);
+  std::vector<std::string_view> items;
+  std::string text;
+  if (from_file) {
+    text = input_file(value).read_all();
+    items = split(text, '\n');
+    while (!items.empty() && trim(items.back()).empty()) items.pop_back();
+  } else {
+    items = split(value, ',');
+  }
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    if (trim(items[k]).empty())
+      throw failure("--class-names: " + (from_file ? value + ": line " : std::string("name ")) +
+                    std::to_string(k + 1) + " is empty");
+    names.emplace_back(trim(items[k]));
+  }
+  if (names.size() != static_cast<std::size_t>(classes))
+    throw failure("--class-names: expected " + std::to_string(classes) +
+                  " names (one per class column), found " + std::to_string(names.size()) +
+                  (from_file ? " in " + value : std::string(" in the list (no file of that name exists)")));
+  return names;
+}
+
+// mlr's messages end with the position "at (i, j)" of a bad entry. With --classes the library
+// saw the copied subset, so j is mapped back to the file's column.
+std::string in_file_columns(std::string message, const std::vector<index_t>& columns) {
+  const std::size_t open = message.rfind(" at (");
+  const std::size_t comma = message.find(", ", open == std::string::npos ? 0 : open);
+  if (open == std::string::npos || comma == std::string::npos || message.back() != ')') return message;
+  const auto j = parse_unsigned(std::string_view(message).substr(comma + 2, message.size() - comma - 3));
+  if (!j || *j >= columns.size()) return message;
+  return message.substr(0, comma + 2) + std::to_string(columns[*j]) + ")";
+}
+
+mlr::mean_average_precision_result mean_average_precision(const host_matrix& scores,
+                                                          const host_matrix& labels,
+                                                          const mlr::ap_options& options, unsigned threads) {
+  return visit_view(scores, [&](auto sv) -> mlr::mean_average_precision_result {
+    using S = typename decltype(sv)::value_type;
+    if constexpr (!std::is_floating_point_v<S>) {
+      throw failure("scores must be float32 or float64, found " + std::string(mlr::to_string(scores.type)));
+    } else {
+      return visit_view(labels, [&](auto lv) {
+        return mlr::mean_average_precision(sv, lv, options, mlr::execution_env{threads});
+      });
+    }
+  });
+}
+
+evaluation evaluate(inputs in, const cli_options& o) {
+  evaluation e;
+  e.options = o.ap;
+  e.images = in.scores.rows;
+  if (o.class_names) in.names = class_names_option(*o.class_names, in.scores.cols);
+  e.subset = o.classes.has_value();
+  if (e.subset) {
+    e.columns = resolve_classes(*o.classes, in.scores.cols);
+    in.scores = select_columns(in.scores, e.columns);
+    in.labels = select_columns(in.labels, e.columns);
+  } else {
+    for (index_t c = 0; c < in.scores.cols; ++c) e.columns.push_back(c);
+  }
+  if (!in.names.empty())
+    for (const index_t c : e.columns) e.names.push_back(in.names[static_cast<std::size_t>(c)]);
+  try {
+    e.result = mean_average_precision(in.scores, in.labels, o.ap, o.threads);
+  } catch (const mlr::error& error) {
+    if (!e.subset) throw;
+    throw failure(in_file_columns(error.what(), e.columns));
+  }
+  return e;
+}
+
+void write_stdout(std::string_view text) {
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    throw failure(std::string("cannot write the output: ") + std::strerror(errno));
+}
+
+// DIR/scores.npy, DIR/labels.npy and DIR/classes.txt: the demo as files.
+void write_demo(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) fail(dir, "cannot create the directory: " + ec.message());
+  const auto path = [&](const char* name) { return (std::filesystem::path(dir) / name).string(); };
+  const demo_data demo = make_demo();
+  write_npy(path("scores.npy"), demo.scores);
+  write_npy(path("labels.npy"), demo.labels);
+  output_file names(path("classes.txt"));
+  for (const auto& n : demo.names) names.write(n + "\n");
+  names.close();
+  write_stdout("wrote " + path("scores.npy") + " (" + describe(demo.scores) + "), " + path("labels.npy") +
+               " (" + describe(demo.labels) + ") and " + path("classes.txt") + "\nrun: mlr-eval " +
+               path("scores.npy") + " " + path("labels.npy") + " --class-names " + path("classes.txt") +
+               "\n");
+}
+
+int run(const cli_options& o) {
+  if (o.help) {
+    write_stdout(help_text());
+  } else if (o.version) {
+    write_stdout("mlr-eval " + std::to_string(mlr::version_major) + "." + std::to_string(mlr::version_minor) +
+                 "." + std::to_string(mlr::version_patch) + "\n");
+  } else if (o.write_demo) {
+    write_demo(*o.write_demo);
+  } else {
+    inputs in = o.files.empty() ? load_demo() : load_files(o.files[0], o.files[1]);
+    std::string source = in.source;
+    const evaluation e = evaluate(std::move(in), o);
+    write_stdout(o.json ? json_report(e) : source + "\n\n" + table_report(e));
+  }
+  return 0;
+}
+
+// One line, whatever the message holds: control characters are escaped.
+void print_error(std::string_view message) {
+  std::string line = "mlr-eval: error: ";
+  for (const char c : message) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f)
+      line += escape(std::string_view(&c, 1));
+    else
+      line += c;
+  }
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
+
+}  // namespace
+}  // namespace mlr_eval
+
+int main(int argc, char** argv) {
+  using namespace mlr_eval;
+  try {
+    return run(parse_command_line({argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0)}));
+  } catch (const usage_error& e) {
+    print_error(e.what());
+    std::fprintf(stderr, "%s\n", std::string(usage_hint).c_str());
+  } catch (const std::bad_alloc&) {
+    print_error("out of memory");
+  } catch (const std::exception& e) {
+    print_error(e.what());
+  } catch (...) {
+    print_error("unexpected internal failure");
+  }
+  return 2;
+}

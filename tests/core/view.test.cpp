@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -81,6 +82,10 @@ TEST_CASE("as_view: lookup order member, ADL, traits", "[core][as_view]") {
 
   STATIC_REQUIRE(mlr::viewable<std::vector<int>>);
   STATIC_REQUIRE(!mlr::viewable<int>);
+  // A temporary owner would leave the view dangling; a temporary borrowed type would not.
+  STATIC_REQUIRE(!std::is_invocable_v<decltype(mlr::as_view), std::vector<float>&&>);
+  STATIC_REQUIRE(std::is_invocable_v<decltype(mlr::as_view), std::span<float>&&>);
+  STATIC_REQUIRE(std::is_invocable_v<decltype(mlr::as_view), mlr::strided_view<float, 2>&&>);
 }
 
 TEST_CASE("view_cast: adds const, keeps the data", "[core][as_view]") {

@@ -85,6 +85,12 @@ eigen_view_t<Y> eigen_as_view(Y& x) {
 
 }  // namespace detail
 
+// Only Matrix and Array own their memory; Map, Ref, Block, Transpose... refer to memory they do
+// not own, so views of temporaries of them stay valid.
+template <class X>
+  requires(detail::eigen_object<X> && !std::is_base_of_v<Eigen::PlainObjectBase<X>, X>)
+inline constexpr bool enable_borrowed_view<X> = true;
+
 template <class X>
   requires detail::eigen_object<X>
 struct view_traits<X> {

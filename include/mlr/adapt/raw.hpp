@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "mlr/core/as_view.hpp"
-#include "mlr/core/detail/check.hpp"
+#include "mlr/core/detail/format.hpp"
 #include "mlr/core/error.hpp"
 #include "mlr/core/view.hpp"
 
@@ -92,6 +92,9 @@ struct view_traits<std::array<T, N>> {
     return {v.data(), {index_t(N)}};
   }
 };
+
+template <class T, std::size_t E>
+inline constexpr bool enable_borrowed_view<std::span<T, E>> = true;
 
 template <class T, std::size_t E>
 struct view_traits<std::span<T, E>> {

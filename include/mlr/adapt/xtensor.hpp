@@ -113,6 +113,12 @@ strided_view<T, Rank> xt_make_view(Y& x) {
 
 }  // namespace detail
 
+// Views (xt::view, xt::strided_view, xt::transpose) refer to memory they do not own; containers
+// and adaptors may own theirs.
+template <class X>
+  requires(detail::xt_expression<X> && !std::is_base_of_v<xt::xcontainer<X>, X>)
+inline constexpr bool enable_borrowed_view<X> = true;
+
 template <class X>
   requires detail::xt_expression<X>
 struct view_traits<X> {

@@ -22,6 +22,11 @@ namespace mlr {
 template <class X>
 struct view_traits;
 
+// True for types that only refer to memory they do not own (std::span, Eigen::Map): a view of a
+// temporary of such a type stays valid, so as_view accepts them as rvalues too.
+template <class X>
+inline constexpr bool enable_borrowed_view = false;
+
 namespace detail::as_view_cpo {
 
 void as_view() = delete;  // poison pill: only argument-dependent lookup finds user overloads
@@ -43,9 +48,12 @@ concept has_traits = requires(X& x) {
 };
 
 struct fn {
+  // Views and borrowed types may be temporaries; anything else must outlive the view, so it
+  // must be an lvalue (as_view(Eigen::MatrixXf(...)) would dangle).
   template <class X>
-    requires(a_view<X> || has_member<std::remove_reference_t<X>> ||
-             has_adl<std::remove_reference_t<X>> || has_traits<std::remove_reference_t<X>>)
+    requires(a_view<X> || ((std::is_lvalue_reference_v<X> || enable_borrowed_view<std::remove_cvref_t<X>>) &&
+                           (has_member<std::remove_reference_t<X>> || has_adl<std::remove_reference_t<X>> ||
+                            has_traits<std::remove_reference_t<X>>)))
   constexpr auto operator()(X&& x) const {
     using Xr = std::remove_reference_t<X>;
     if constexpr (a_view<X>) return std::remove_cvref_t<X>(x);

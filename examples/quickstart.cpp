@@ -1,7 +1,6 @@
 // The README's C++ example, compiled and run by the tests.
-#include <cstdio>
-
 // example-begin cpp-readme
+#include <cstdio>
 #include <mlr/mlr.hpp>
 #include <vector>
 

@@ -59,7 +59,7 @@ inline std::string help_text() {
          "                 left out of it (exclude)." +
          dflt(defaults.empty_class) + "\n" +
          "--labels L       canonical: 1 positive, 0 negative, -1 ignored; signed (signed_zero_ignored):\n"
-         "                 1 positive, -1 negative, 0 ignored. bool labels are binary." +
+         "                 1 positive, -1 negative, 0 ignored. bool labels are binary. Alias: --encoding." +
          dflt(defaults.encoding) + "\n" +
          "--classes LIST   evaluate only these class columns, 0-based: 0,3,5-9 (ZSL / GZSL subsets).\n"
          "--class-names N  names for the table: a file with one name per line, or a comma list.\n"
@@ -132,7 +132,7 @@ struct option_spec {
   void (*apply)(cli_options&, std::string_view value);
 };
 
-inline constexpr std::array<option_spec, 11> option_specs{{
+inline constexpr std::array<option_spec, 12> option_specs{{
     {"--method", true,
      [](cli_options& o, std::string_view v) { o.ap.method = parse_policy_option<mlr::ap_method>(v); }},
     {"--average", true,
@@ -140,6 +140,8 @@ inline constexpr std::array<option_spec, 11> option_specs{{
     {"--empty-class", true,
      [](cli_options& o, std::string_view v) { o.ap.empty_class = parse_policy_option<mlr::empty_class>(v); }},
     {"--labels", true,
+     [](cli_options& o, std::string_view v) { o.ap.encoding = parse_policy_option<mlr::label_encoding>(v); }},
+    {"--encoding", true,  // the C++ and Python name of --labels
      [](cli_options& o, std::string_view v) { o.ap.encoding = parse_policy_option<mlr::label_encoding>(v); }},
     {"--classes", true, [](cli_options& o, std::string_view v) { o.classes = parse_class_list(v); }},
     {"--class-names", true, [](cli_options& o, std::string_view v) { o.class_names = std::string(v); }},

@@ -40,7 +40,7 @@ def test_help_and_version():
 POLICY_ERRORS = [
     (["--average", "mean"], "average: expected one of macro, micro, weighted, samples, none; found 'mean'"),
     (["--empty-class", "drop"], "empty_class: expected one of zero, exclude; found 'drop'"),
-    (["--labels", "binary"], "labels: expected one of canonical, signed_zero_ignored, signed; found 'binary'"),
+    (["--labels", "binary"], "encoding: expected one of canonical, signed_zero_ignored, signed; found 'binary'"),
     (["--method", "ranked"], "method: expected one of step; found 'ranked'"),
     (["--average=Macro"], "average: expected one of macro, micro, weighted, samples, none; found 'Macro'"),
 ]

@@ -30,7 +30,7 @@ struct enum_names;  // a table of (value, name); the first name of a value is it
 
 template <>
 struct enum_names<label_encoding> {
-  static constexpr std::string_view argument = "labels";
+  static constexpr std::string_view argument = "encoding";
   static constexpr std::array<std::pair<label_encoding, std::string_view>, 3> table{{
       {label_encoding::canonical, "canonical"},
       {label_encoding::signed_zero_ignored, "signed_zero_ignored"},

@@ -120,24 +120,24 @@ struct grouped_ap {
 template <class T, class L>
 grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_encoding encoding,
                             std::span<const std::size_t> group_of_class, std::size_t groups, unsigned threads) {
-  using key = score_key_t<T>;
   const auto classes = static_cast<index_t>(group_of_class.size());
 
-  // Pass 1, in memory order: the positives' keys. Only labels are read densely.
+  // Pass 1, in memory order: the positives' scores. Only labels are read densely; non-finite
+  // scores are left for pass 2 to flag.
   const matrix_walk<T, L> walk(scores, labels);
-  std::vector<std::vector<std::pair<std::size_t, key>>> found(walk.tasks());
+  std::vector<std::vector<std::pair<std::size_t, T>>> found(walk.tasks());
   parallel_for(walk.tasks(), threads, [&](std::size_t task, unsigned) {
     walk.visit(task, [&](index_t j, const T& s, L l) {
-      if (l == L(1)) found[task].emplace_back(group_of_class[static_cast<std::size_t>(j)], score_key(s));
+      if (l == L(1) && is_finite_score(s)) found[task].emplace_back(group_of_class[static_cast<std::size_t>(j)], s);
     });
   });
-  std::vector<std::vector<key>> keys(groups);
+  std::vector<std::vector<T>> positive_scores(groups);
   for (const auto& task : found)
-    for (const auto& [g, k] : task) keys[g].push_back(k);
+    for (const auto& [g, s] : task) positive_scores[g].push_back(s);
   std::vector<ladder<T>> ladders(groups);
   parallel_for(groups, threads, [&](std::size_t g, unsigned) {
-    ladders[g].build(keys[g]);
-    std::vector<key>().swap(keys[g]);
+    ladders[g].build(positive_scores[g]);
+    std::vector<T>().swap(positive_scores[g]);
   });
   std::vector<std::size_t> offset(groups + 1, 0);  // of each group's counters
   for (std::size_t g = 0; g < groups; ++g) offset[g + 1] = offset[g] + ladders[g].rungs() + 1;
@@ -161,22 +161,20 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
     const index_t first_row = static_cast<index_t>(task % ranges) * task_rows;
     const index_t last_row = std::min(n, first_row + task_rows);
     bool all_valid = true;
-    auto count_negatives = [&](std::int64_t* counters, const T* score, const L* label, index_t rows, auto rank) {
-      for (index_t i = 0; i < rows; ++i, score += score_step, label += label_step) {
-        all_valid &= is_finite_score(*score) & is_label_value(*label);
-        counters[rank(score_key(*score))] += *label == negative ? 1 : 0;
-      }
-    };
     for (index_t tile = first_row; tile < last_row; tile += tile_rows) {
       const index_t rows = std::min(last_row, tile + tile_rows) - tile;
       for (index_t j = first_class; j < last_class; ++j) {
         const std::size_t g = group_of_class[static_cast<std::size_t>(j)];
         const auto rank = ladders[g].rank();
         std::int64_t* counters = at_rank[w].data() + offset[g];
-        if (rank.uses_buckets())
-          count_negatives(counters, &scores(tile, j), &labels(tile, j), rows, [rank](auto k) { return rank.by_bucket(k); });
-        else
-          count_negatives(counters, &scores(tile, j), &labels(tile, j), rows, [rank](auto k) { return rank.by_search(k); });
+        const T* score = &scores(tile, j);
+        const L* label = &labels(tile, j);
+        for (index_t i = 0; i < rows; ++i, score += score_step, label += label_step) {
+          const bool valid = is_finite_score(*score) & is_label_value(*label);
+          all_valid &= valid;
+          // Invalid entries are not ranked (a NaN has no bucket); the caller reports them.
+          counters[valid ? rank(*score) : 0] += (*label == negative) & valid;
+        }
       }
     }
     valid[task] = all_valid;
@@ -200,18 +198,16 @@ inline std::vector<std::size_t> one_group_per_class(index_t classes) {
   return group;
 }
 
-template <class T, class L>
+// `report_invalid` throws the mlr::error naming the first bad entry of the caller's own views.
+template <class T, class L, class ReportInvalid>
 mean_average_precision_result mean_average_precision(score_view<T> scores, label_view<L> labels,
-                                                     const ap_options& options,
-                                                     const execution_env& env) {
+                                                     const ap_options& options, const execution_env& env,
+                                                     ReportInvalid report_invalid) {
   const index_t classes = scores.extent(1);
   const unsigned threads = env.thread_count();
   auto per_class = step_ap_by_group(scores, labels, options.encoding, one_group_per_class(classes),
                                     static_cast<std::size_t>(classes), threads);
-  if (!per_class.valid_input) {  // name the first bad entry
-    check_finite(scores, "scores");
-    check_labels(labels, options.encoding, "labels");
-  }
+  if (!per_class.valid_input) report_invalid();
   mean_average_precision_result r{nan(), std::move(per_class.ap), std::move(per_class.positives)};
   switch (options.average) {
     case average::macro: r.value = policy_mean(r.per_class, options.empty_class); break;
@@ -243,6 +239,13 @@ mean_average_precision_result mean_average_precision(score_view<T> scores, label
     case average::none: break;
   }
   return r;
+}
+
+// Throws the mlr::error naming the first non-finite score or invalid label, in row-major order.
+template <class SV, class LV>
+void report_invalid(const SV& scores, const LV& labels, label_encoding encoding) {
+  check_finite(scores, "scores");
+  check_labels(labels, encoding, "labels");
 }
 
 template <class SV, class LV>
@@ -289,7 +292,7 @@ average_precision_result average_precision(const S& scores, const L& labels,
     const detail::label_view<Lt> l2(lv.data_handle(), {n, 1}, {lv.stride(0), 1});
     detail::check_ap_shapes(sv, lv);
     auto r = detail::mean_average_precision(s2, l2, ap_options{.average = average::none, .encoding = encoding},
-                                            execution_env{1});
+                                            execution_env{1}, [&] { detail::report_invalid(sv, lv, encoding); });
     std::int64_t negatives = 0;
     for (index_t i = 0; i < n; ++i) negatives += decode_label(lv(i), encoding) == label_state::negative;
     return {r.per_class[0], r.positives[0], negatives};
@@ -315,7 +318,8 @@ mean_average_precision_result mean_average_precision(const S& scores, const L& l
   } else {
     detail::check_ap_shapes(sv, lv);
     return detail::mean_average_precision(detail::score_view<typename SV::value_type>(sv),
-                                          detail::label_view<typename LV::value_type>(lv), options, env);
+                                          detail::label_view<typename LV::value_type>(lv), options, env,
+                                          [&] { detail::report_invalid(sv, lv, options.encoding); });
   }
 }
 

@@ -20,7 +20,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "adapt/naive_ap.hpp"
+#include "support/naive_ap.hpp"
 #include "mlr/metrics/average_precision.hpp"
 
 namespace mlr_test {

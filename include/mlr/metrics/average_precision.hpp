@@ -142,39 +142,53 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
   std::vector<std::size_t> offset(groups + 1, 0);  // of each group's counters
   for (std::size_t g = 0; g < groups; ++g) offset[g + 1] = offset[g] + ladders[g].rungs() + 1;
 
-  // Pass 2: every negative counted at its rank on its group's ladder. Cache blocking: a task is
-  // a block of classes over a range of rows, walked in tiles of rows and one class at a time
-  // inside a tile, so that a ladder and its counters stay in L1 during a tile, the block's
-  // ladders stay in L2 across tiles, and a tile's lines and pages stay in L2 and the TLB.
-  constexpr index_t block_classes = 64, tile_rows = 256, task_rows = 8192;
+  // Pass 2: every negative counted at its rank on its group's ladder. A task is a block of
+  // classes over a range of rows, taken in tiles small enough for L1 (tile rows x one cache line
+  // per 16 classes). A tile is first checked row by row, which is memory order, vectorises, and
+  // brings the tile into L1 with many misses in flight; then it is ranked one class at a time,
+  // so the dependent chain of a rank (bucket, rungs, counter) never waits on main memory. The
+  // block's ladders stay in L2 across tiles.
+  constexpr index_t block_classes = 64, tile_rows = 32, task_rows = 8192;
   const index_t n = scores.extent(0);
   const auto blocks = static_cast<std::size_t>((classes + block_classes - 1) / block_classes);
   const auto ranges = static_cast<std::size_t>((n + task_rows - 1) / task_rows);
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(threads, blocks * ranges));
   std::vector<std::vector<std::int64_t>> at_rank(workers, std::vector<std::int64_t>(offset[groups]));
-  const index_t score_step = scores.stride(0), label_step = labels.stride(0);
   const L negative = negative_label<L>(encoding);
+  const index_t score_row_step = scores.stride(0), label_row_step = labels.stride(0);
+  const index_t score_column_step = scores.stride(1), label_column_step = labels.stride(1);
   std::vector<char> valid(blocks * ranges, 1);  // every entry is read here: validation is free
   parallel_for(blocks * ranges, workers, [&](std::size_t task, unsigned w) {
     const index_t first_class = static_cast<index_t>(task / ranges) * block_classes;
-    const index_t last_class = std::min(classes, first_class + block_classes);
+    const index_t width = std::min(classes, first_class + block_classes) - first_class;
     const index_t first_row = static_cast<index_t>(task % ranges) * task_rows;
     const index_t last_row = std::min(n, first_row + task_rows);
     bool all_valid = true;
     for (index_t tile = first_row; tile < last_row; tile += tile_rows) {
       const index_t rows = std::min(last_row, tile + tile_rows) - tile;
-      for (index_t j = first_class; j < last_class; ++j) {
-        const std::size_t g = group_of_class[static_cast<std::size_t>(j)];
+      bool tile_valid = true;
+      for (index_t i = 0; i < rows; ++i) {
+        const T* score = &scores(tile + i, first_class);
+        const L* label = &labels(tile + i, first_class);
+        for (index_t k = 0; k < width; ++k)
+          tile_valid &= is_finite_score(score[k * score_column_step]) & is_label_value(label[k * label_column_step]);
+      }
+      all_valid &= tile_valid;
+      if (!tile_valid) continue;  // a NaN has no rank; the caller reports the first bad entry
+      for (index_t k = 0; k < width; ++k) {
+        const std::size_t g = group_of_class[static_cast<std::size_t>(first_class + k)];
         const auto rank = ladders[g].rank();
         std::int64_t* counters = at_rank[w].data() + offset[g];
-        const T* score = &scores(tile, j);
-        const L* label = &labels(tile, j);
-        for (index_t i = 0; i < rows; ++i, score += score_step, label += label_step) {
-          const bool valid = is_finite_score(*score) & is_label_value(*label);
-          all_valid &= valid;
-          // Invalid entries are not ranked (a NaN has no bucket); the caller reports them.
-          counters[valid ? rank(*score) : 0] += (*label == negative) & valid;
-        }
+        const T* score = &scores(tile, first_class + k);
+        const L* label = &labels(tile, first_class + k);
+        auto count = [&](auto rank_of) {
+          for (index_t i = 0; i < rows; ++i, score += score_row_step, label += label_row_step)
+            counters[rank_of(*score)] += *label == negative ? 1 : 0;
+        };
+        if (rank.searched())
+          count([&rank](T s) { return rank.by_search(s); });
+        else
+          count([&rank](T s) { return rank.by_bucket(s); });
       }
     }
     valid[task] = all_valid;

@@ -9,6 +9,7 @@
 // table of buckets over the rungs' range. The negatives are never sorted.
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -56,29 +57,36 @@ class ladder {
   std::size_t rungs() const noexcept { return tp_.size(); }
   std::int64_t positives() const noexcept { return positives_; }
 
-  // rank(s): how many rungs are <= s. A copy of the few fields a query needs, so that hot loops
-  // keep them in registers. Buckets split [low, high] evenly by value; the bucket function is
+  // How many rungs are <= s. A copy of the few fields a query needs, so that hot loops keep
+  // them in registers. Buckets split [low, high] evenly by value and the bucket function is
   // monotone (rounded subtraction and product are), so every rung of an earlier bucket is < s
-  // and every rung of a later one > s: the rank is the bucket's start plus the rungs <= s among
-  // its first four, counted from independent loads. Crowded buckets are searched.
+  // and every rung of a later one > s; no bucket holds more than `bucket_capacity` rungs, so
+  // the rank is the bucket's start plus the rungs <= s among its first four, counted from
+  // independent loads with no branch. Ladders too clustered for that are searched instead.
   struct ranker {
     const T* rungs;
-    const std::uint32_t* start;
+    const std::uint32_t* start;  // nullptr: searched
+    std::size_t count;
     T low, scale, last_bucket;
 
-    MLR_FORCEINLINE std::size_t operator()(T s) const noexcept {
-      const T position = std::min((s - low) * scale, last_bucket);  // NaN-free: s is finite
-      const auto b = static_cast<std::uint32_t>(std::max(position, T(0)));
-      const std::size_t first = start[b], end = start[b + 1];
-      if (end - first > bucket_capacity) [[unlikely]]
-        return static_cast<std::size_t>(std::upper_bound(rungs + first, rungs + end, s) - rungs);
-      const T* r = rungs + first;
-      return first + static_cast<std::size_t>(r[0] <= s) + static_cast<std::size_t>(r[1] <= s) +
+    bool searched() const noexcept { return start == nullptr; }
+
+    MLR_FORCEINLINE std::size_t by_bucket(T s) const noexcept {
+      // fmin/fmax: compilers keep them branch-free (std::max became a mispredicted branch).
+      const auto b = static_cast<std::uint32_t>(std::fmax(std::fmin((s - low) * scale, last_bucket), T(0)));
+      const T* r = rungs + start[b];
+      return start[b] + static_cast<std::size_t>(r[0] <= s) + static_cast<std::size_t>(r[1] <= s) +
              static_cast<std::size_t>(r[2] <= s) + static_cast<std::size_t>(r[3] <= s);
     }
+    std::size_t by_search(T s) const noexcept {
+      return static_cast<std::size_t>(std::upper_bound(rungs, rungs + count, s) - rungs);
+    }
+    std::size_t operator()(T s) const noexcept { return searched() ? by_search(s) : by_bucket(s); }
   };
 
-  ranker rank() const noexcept { return {rungs_.data(), start_.data(), low_, scale_, last_bucket_}; }
+  ranker rank() const noexcept {
+    return {rungs_.data(), start_.empty() ? nullptr : start_.data(), rungs(), low_, scale_, last_bucket_};
+  }
 
   // AP from negatives_at_rank[r] = number of negatives of rank r (size rungs() + 1); NaN
   // without positives.
@@ -95,31 +103,37 @@ class ladder {
   }
 
  private:
-  // Two buckets per rung over [low_, high], then one bucket past the top rung (every score above
-  // the top rung lands there); start_[b] = first rung of bucket b.
+  // Buckets over [low_, high] plus one past the top rung (every score above the top rung lands
+  // there); start_[b] = first rung of bucket b. Two buckets per rung to start with, doubled
+  // while some bucket is over capacity, up to 64 per rung; beyond that the ladder is searched.
   void build_buckets() {
     const std::size_t m = rungs_.size();
     const T high = m ? rungs_.back() : T(0);
     low_ = m ? rungs_.front() : T(0);
-    const std::size_t buckets = std::min<std::size_t>(2 * m, std::size_t{1} << 24);
     const T range = high - low_;
-    if (range > T(0) && range <= std::numeric_limits<T>::max()) {
-      scale_ = static_cast<T>(buckets) / range;
-    } else {  // one rung, or a range wider than T holds: one bucket, searched when crowded;
-      low_ = T(0);  // s - 0 cannot overflow, so (s - low_) * 0 is never inf * 0
-      scale_ = T(0);
-    }
-    last_bucket_ = static_cast<T>(buckets);
-    start_.assign(buckets + 2, 0);
-    const auto bucket_of = [this](T s) {
-      return static_cast<std::size_t>(std::max(std::min((s - low_) * scale_, last_bucket_), T(0)));
+    const bool spread = range > T(0) && range <= std::numeric_limits<T>::max();
+    if (!spread) low_ = T(0);  // one bucket for all; s - 0 cannot overflow, so no inf * 0
+    const auto bucket_of = [this](T s) {  // the same arithmetic as ranker::by_bucket
+      return static_cast<std::size_t>(std::fmax(std::fmin((s - low_) * scale_, last_bucket_), T(0)));
     };
-    std::size_t r = 0;
-    for (std::size_t b = 0; b <= buckets; ++b) {
-      while (r < m && bucket_of(rungs_[r]) < b) ++r;
-      start_[b] = static_cast<std::uint32_t>(r);
+    const std::size_t most_buckets = std::min<std::size_t>(64 * m, std::size_t{1} << 26);
+    for (std::size_t buckets = std::max<std::size_t>(2 * m, 1);; buckets *= 2) {
+      scale_ = spread ? static_cast<T>(buckets) / range : T(0);
+      last_bucket_ = static_cast<T>(buckets);
+      start_.assign(buckets + 2, 0);
+      std::size_t r = 0, fullest = 0;
+      for (std::size_t b = 0; b <= buckets; ++b) {
+        start_[b] = static_cast<std::uint32_t>(r);
+        while (r < m && bucket_of(rungs_[r]) == b) ++r;
+        fullest = std::max(fullest, r - start_[b]);
+      }
+      start_[buckets + 1] = static_cast<std::uint32_t>(m);
+      if (fullest <= bucket_capacity) break;
+      if (!spread || 2 * buckets > most_buckets) {
+        start_.clear();
+        break;
+      }
     }
-    start_[buckets + 1] = static_cast<std::uint32_t>(m);
     rungs_.insert(rungs_.end(), bucket_capacity, std::numeric_limits<T>::infinity());
   }
 

@@ -18,3 +18,10 @@
 #if __cplusplus < 202002L && !defined(_MSVC_LANG)
 #error "mlr needs C++20 (-std=c++20)."
 #endif
+
+// A hint to fetch the cache line holding p; no effect on results.
+#if defined(__GNUC__) || defined(__clang__)
+#define MLR_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define MLR_PREFETCH(p) ((void)(p))
+#endif

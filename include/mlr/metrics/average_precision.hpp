@@ -148,7 +148,7 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
   // brings the tile into L1 with many misses in flight; then it is ranked one class at a time,
   // so the dependent chain of a rank (bucket, rungs, counter) never waits on main memory. The
   // block's ladders stay in L2 across tiles.
-  constexpr index_t block_classes = 64, tile_rows = 32, task_rows = 8192;
+  constexpr index_t block_classes = 64, tile_rows = 32, task_rows = 8192, cache_line = 64;
   const index_t n = scores.extent(0);
   const auto blocks = static_cast<std::size_t>((classes + block_classes - 1) / block_classes);
   const auto ranges = static_cast<std::size_t>((n + task_rows - 1) / task_rows);
@@ -175,6 +175,13 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
       }
       all_valid &= tile_valid;
       if (!tile_valid) continue;  // a NaN has no rank; the caller reports the first bad entry
+      // Ask for the next tile now, so that memory works while this tile is ranked.
+      for (index_t i = tile + rows; i < std::min(last_row, tile + rows + tile_rows); ++i) {
+        for (index_t k = 0; k < width; k += cache_line / static_cast<index_t>(sizeof(T)))
+          MLR_PREFETCH(&scores(i, first_class + k));
+        for (index_t k = 0; k < width; k += cache_line / static_cast<index_t>(sizeof(L)))
+          MLR_PREFETCH(&labels(i, first_class + k));
+      }
       for (index_t k = 0; k < width; ++k) {
         const std::size_t g = group_of_class[static_cast<std::size_t>(first_class + k)];
         const auto rank = ladders[g].rank();

@@ -19,9 +19,12 @@
 #error "mlr needs C++20 (-std=c++20)."
 #endif
 
-// A hint to fetch the cache line holding p; no effect on results.
-#if defined(__GNUC__) || defined(__clang__)
-#define MLR_PREFETCH(p) __builtin_prefetch(p)
-#else
+// A hint that the cache line holding p is read soon; no effect on results.
+#if MLR_DEVICE_COMPILE
 #define MLR_PREFETCH(p) ((void)(p))
+#elif defined(_MSC_VER)
+#include <intrin.h>
+#define MLR_PREFETCH(p) _mm_prefetch(reinterpret_cast<const char*>(p), _MM_HINT_T0)
+#else
+#define MLR_PREFETCH(p) __builtin_prefetch(p)
 #endif

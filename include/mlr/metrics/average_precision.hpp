@@ -87,6 +87,30 @@ class matrix_walk {
     return static_cast<std::size_t>((scores_.extent(0) + lines_per_task_ - 1) / lines_per_task_);
   }
 
+  // f(class, score) for every entry of the task whose label is `wanted`: labels are tested
+  // eight at a time without a branch, and only groups holding one are visited.
+  template <class F>
+  MLR_FORCEINLINE void visit_label(std::size_t task, L wanted, F&& f) const {
+    const index_t begin = static_cast<index_t>(task) * lines_per_task_;
+    const index_t end = std::min(scores_.extent(0), begin + lines_per_task_);
+    const index_t inner = scores_.extent(1), label_step = labels_.stride(1);
+    constexpr index_t group = 8;
+    for (index_t o = begin; o < end; ++o) {
+      const L* label = &labels_(o, 0);
+      auto visit = [&](index_t k) {
+        if (label[k * label_step] == wanted) f(rows_outer_ ? k : o, scores_(o, k));
+      };
+      index_t k = 0;
+      for (; k + group <= inner; k += group) {
+        bool any = false;
+        for (index_t q = k; q < k + group; ++q) any |= label[q * label_step] == wanted;
+        if (any) [[unlikely]]
+          for (index_t q = k; q < k + group; ++q) visit(q);
+      }
+      for (; k < inner; ++k) visit(k);
+    }
+  }
+
   // f(class, score, label) for every entry of the task.
   template <class F>
   MLR_FORCEINLINE void visit(std::size_t task, F&& f) const {
@@ -127,13 +151,19 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
   const matrix_walk<T, L> walk(scores, labels);
   std::vector<std::vector<std::pair<std::size_t, T>>> found(walk.tasks());
   parallel_for(walk.tasks(), threads, [&](std::size_t task, unsigned) {
-    walk.visit(task, [&](index_t j, const T& s, L l) {
-      if (l == L(1) && is_finite_score(s)) found[task].emplace_back(group_of_class[static_cast<std::size_t>(j)], s);
+    walk.visit_label(task, L(1), [&](index_t j, T s) {
+      if (is_finite_score(s)) found[task].emplace_back(group_of_class[static_cast<std::size_t>(j)], s);
     });
   });
-  std::vector<std::vector<T>> positive_scores(groups);
+  std::vector<std::size_t> positives_of_group(groups, 0);
   for (const auto& task : found)
+    for (const auto& [g, s] : task) ++positives_of_group[g];
+  std::vector<std::vector<T>> positive_scores(groups);
+  for (std::size_t g = 0; g < groups; ++g) positive_scores[g].reserve(positives_of_group[g]);
+  for (auto& task : found) {  // each task's list is freed as soon as it is regrouped
     for (const auto& [g, s] : task) positive_scores[g].push_back(s);
+    std::vector<std::pair<std::size_t, T>>().swap(task);
+  }
   std::vector<ladder<T>> ladders(groups);
   parallel_for(groups, threads, [&](std::size_t g, unsigned) {
     ladders[g].build(positive_scores[g]);
@@ -143,59 +173,68 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
   for (std::size_t g = 0; g < groups; ++g) offset[g + 1] = offset[g] + ladders[g].rungs() + 1;
 
   // Pass 2: every negative counted at its rank on its group's ladder. A task is a block of
-  // classes over a range of rows, taken in tiles small enough for L1 (tile rows x one cache line
-  // per 16 classes). A tile is first checked row by row, which is memory order, vectorises, and
-  // brings the tile into L1 with many misses in flight; then it is ranked one class at a time,
-  // so the dependent chain of a rank (bucket, rungs, counter) never waits on main memory. The
-  // block's ladders stay in L2 across tiles.
-  constexpr index_t block_classes = 64, tile_rows = 32, task_rows = 8192, cache_line = 64;
+  // classes over a range of rows, taken in tiles. A tile is first copied into per-worker scratch,
+  // one column per class, in the scores' memory order (rows outer for row-major data, a few rows
+  // ahead prefetched): each entry is validated there, and every entry that is not a valid
+  // negative becomes -inf, which ranks 0, a count the AP never reads. Then each column is ranked
+  // against its ladder, which stays in cache, with no branch on the label.
+  constexpr index_t block_classes = 64, tile_rows = 256, task_rows = 8192, prefetch_rows = 16;
   const index_t n = scores.extent(0);
   const auto blocks = static_cast<std::size_t>((classes + block_classes - 1) / block_classes);
   const auto ranges = static_cast<std::size_t>((n + task_rows - 1) / task_rows);
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(threads, blocks * ranges));
   std::vector<std::vector<std::int64_t>> at_rank(workers, std::vector<std::int64_t>(offset[groups]));
+  std::vector<std::vector<T>> tiles(workers);
+  const index_t score_row = scores.stride(0), score_col = scores.stride(1);
+  const index_t label_row = labels.stride(0), label_col = labels.stride(1);
+  const bool rows_outer = std::abs(score_col) <= std::abs(score_row);
+  const bool prefetch = rows_outer && score_col == 1 && label_col == 1;
   const L negative = negative_label<L>(encoding);
-  const index_t score_row_step = scores.stride(0), label_row_step = labels.stride(0);
-  const index_t score_column_step = scores.stride(1), label_column_step = labels.stride(1);
+  constexpr T skip = -std::numeric_limits<T>::infinity();
   std::vector<char> valid(blocks * ranges, 1);  // every entry is read here: validation is free
   parallel_for(blocks * ranges, workers, [&](std::size_t task, unsigned w) {
     const index_t first_class = static_cast<index_t>(task / ranges) * block_classes;
     const index_t width = std::min(classes, first_class + block_classes) - first_class;
     const index_t first_row = static_cast<index_t>(task % ranges) * task_rows;
     const index_t last_row = std::min(n, first_row + task_rows);
+    std::vector<T>& tile = tiles[w];
+    tile.resize(static_cast<std::size_t>(block_classes * tile_rows));
     bool all_valid = true;
-    for (index_t tile = first_row; tile < last_row; tile += tile_rows) {
-      const index_t rows = std::min(last_row, tile + tile_rows) - tile;
-      bool tile_valid = true;
-      for (index_t i = 0; i < rows; ++i) {
-        const T* score = &scores(tile + i, first_class);
-        const L* label = &labels(tile + i, first_class);
-        for (index_t k = 0; k < width; ++k)
-          tile_valid &= is_finite_score(score[k * score_column_step]) & is_label_value(label[k * label_column_step]);
-      }
-      all_valid &= tile_valid;
-      if (!tile_valid) continue;  // a NaN has no rank; the caller reports the first bad entry
-      // Ask for the next tile now, so that memory works while this tile is ranked.
-      for (index_t i = tile + rows; i < std::min(last_row, tile + rows + tile_rows); ++i) {
-        for (index_t k = 0; k < width; k += cache_line / static_cast<index_t>(sizeof(T)))
-          MLR_PREFETCH(&scores(i, first_class + k));
-        for (index_t k = 0; k < width; k += cache_line / static_cast<index_t>(sizeof(L)))
-          MLR_PREFETCH(&labels(i, first_class + k));
+    auto copy = [&](index_t r, index_t k, T score, L label) {
+      const bool ok = is_finite_score(score) & is_label_value(label);
+      all_valid &= ok;
+      tile[static_cast<std::size_t>(k * tile_rows + r)] = (label == negative) & ok ? score : skip;
+    };
+    for (index_t top = first_row; top < last_row; top += tile_rows) {
+      const index_t rows = std::min(last_row, top + tile_rows) - top;
+      if (rows_outer) {
+        for (index_t r = 0; r < rows; ++r) {
+          const T* score = &scores(top + r, first_class);
+          const L* label = &labels(top + r, first_class);
+          if (prefetch && top + r + prefetch_rows < last_row) {
+            const auto* ahead = reinterpret_cast<const char*>(score + prefetch_rows * score_row);
+            for (std::size_t b = 0; b < static_cast<std::size_t>(width) * sizeof(T); b += 64) MLR_PREFETCH(ahead + b);
+            const auto* label_ahead = reinterpret_cast<const char*>(label + prefetch_rows * label_row);
+            for (std::size_t b = 0; b < static_cast<std::size_t>(width) * sizeof(L); b += 64) MLR_PREFETCH(label_ahead + b);
+          }
+          for (index_t k = 0; k < width; ++k) copy(r, k, score[k * score_col], label[k * label_col]);
+        }
+      } else {
+        for (index_t k = 0; k < width; ++k) {
+          const T* score = &scores(top, first_class + k);
+          const L* label = &labels(top, first_class + k);
+          for (index_t r = 0; r < rows; ++r) copy(r, k, score[r * score_row], label[r * label_row]);
+        }
       }
       for (index_t k = 0; k < width; ++k) {
         const std::size_t g = group_of_class[static_cast<std::size_t>(first_class + k)];
         const auto rank = ladders[g].rank();
         std::int64_t* counters = at_rank[w].data() + offset[g];
-        const T* score = &scores(tile, first_class + k);
-        const L* label = &labels(tile, first_class + k);
-        auto count = [&](auto rank_of) {
-          for (index_t i = 0; i < rows; ++i, score += score_row_step, label += label_row_step)
-            counters[rank_of(*score)] += *label == negative ? 1 : 0;
-        };
+        const T* column = tile.data() + k * tile_rows;
         if (rank.searched())
-          count([&rank](T s) { return rank.by_search(s); });
+          for (index_t r = 0; r < rows; ++r) ++counters[rank.by_search(column[r])];
         else
-          count([&rank](T s) { return rank.by_bucket(s); });
+          for (index_t r = 0; r < rows; ++r) ++counters[rank.by_bucket(column[r])];
       }
     }
     valid[task] = all_valid;

@@ -9,7 +9,6 @@
 // table of buckets over the rungs' range. The negatives are never sorted.
 #include <algorithm>
 #include <bit>
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -71,9 +70,12 @@ class ladder {
 
     bool searched() const noexcept { return start == nullptr; }
 
+    // s is finite or -inf (which ranks 0 on every ladder).
     MLR_FORCEINLINE std::size_t by_bucket(T s) const noexcept {
-      // fmin/fmax: compilers keep them branch-free (std::max became a mispredicted branch).
-      const auto b = static_cast<std::uint32_t>(std::fmax(std::fmin((s - low) * scale, last_bucket), T(0)));
+      // The score is clamped to `low` rather than the position to 0: g++ 12 turns
+      // max(position, 0) before the conversion into a mispredicted jump, while max(s, low) is
+      // one instruction. The position is in [0, last_bucket] and never NaN, even for -inf.
+      const auto b = static_cast<std::uint32_t>(std::min(last_bucket, (std::max(s, low) - low) * scale));
       const T* r = rungs + start[b];
       return start[b] + static_cast<std::size_t>(r[0] <= s) + static_cast<std::size_t>(r[1] <= s) +
              static_cast<std::size_t>(r[2] <= s) + static_cast<std::size_t>(r[3] <= s);
@@ -114,7 +116,7 @@ class ladder {
     const bool spread = range > T(0) && range <= std::numeric_limits<T>::max();
     if (!spread) low_ = T(0);  // one bucket for all; s - 0 cannot overflow, so no inf * 0
     const auto bucket_of = [this](T s) {  // the same arithmetic as ranker::by_bucket
-      return static_cast<std::size_t>(std::fmax(std::fmin((s - low_) * scale_, last_bucket_), T(0)));
+      return static_cast<std::size_t>(std::min(last_bucket_, (std::max(s, low_) - low_) * scale_));
     };
     const std::size_t most_buckets = std::min<std::size_t>(64 * m, std::size_t{1} << 26);
     for (std::size_t buckets = std::max<std::size_t>(2 * m, 1);; buckets *= 2) {

@@ -308,19 +308,26 @@ void report_invalid(const SV& scores, const LV& labels, label_encoding encoding)
   check_labels(labels, encoding, "labels");
 }
 
-template <class SV, class LV>
-void check_ap_shapes(const SV& scores, const LV& labels) {
-  check_same_shape(scores, "scores", labels, "labels");
-  check_not_empty(scores, "scores");
-  // Finiteness and label values are checked by the kernels' first pass over the data.
-}
-
-template <class SV, class LV>
-constexpr void static_check_ap_types() {
-  static_assert(std::is_floating_point_v<typename SV::value_type>,
-                "mlr: scores must hold float or double.");
+// The boundary of every AP entry point: the views of the caller's tensors, their element types
+// (compile time), host memory, equal non-empty shapes; then f(scores view, labels view).
+template <class Result, class S, class L, class F>
+Result with_checked_views(const S& scores, const L& labels, F&& f) {
+  const auto sv = as_view(scores);
+  const auto lv = as_view(labels);
+  using SV = decltype(sv);
+  using LV = decltype(lv);
+  static_assert(std::is_floating_point_v<typename SV::value_type>, "mlr: scores must hold float or double.");
   static_assert(is_supported_element_v<typename LV::value_type>,
                 "mlr: labels must hold int8, int32, int64, uint8, bool, float or double.");
+  if constexpr (!on_host<SV>) {
+    throw device_error("scores");
+  } else if constexpr (!on_host<LV>) {
+    throw device_error("labels");
+  } else {
+    check_same_shape(sv, "scores", lv, "labels");
+    check_not_empty(sv, "scores");  // finiteness and label values: checked by the kernels' passes
+    return f(sv, lv);
+  }
 }
 
 }  // namespace detail
@@ -330,33 +337,24 @@ template <viewable S, viewable L>
 average_precision_result average_precision(const S& scores, const L& labels,
                                            ap_method method = ap_method::step,
                                            label_encoding encoding = label_encoding::canonical) {
-  const auto sv = as_view(scores);
-  const auto lv = as_view(labels);
-  using SV = decltype(sv);
-  using LV = decltype(lv);
-  static_assert(SV::rank() == 1 && LV::rank() == 1,
+  static_assert(decltype(as_view(scores))::rank() == 1 && decltype(as_view(labels))::rank() == 1,
                 "mlr::average_precision takes rank-1 scores and labels; use "
                 "mlr::mean_average_precision for an N x C matrix.");
-  detail::static_check_ap_types<SV, LV>();
-  if constexpr (!detail::on_host<SV>) {
-    throw detail::device_error("scores");
-  } else if constexpr (!detail::on_host<LV>) {
-    throw detail::device_error("labels");
-  } else {
-    (void)method;  // ap_method::step is the only flavour so far
-    using T = typename SV::value_type;
-    using Lt = typename LV::value_type;
+  (void)method;  // ap_method::step is the only flavour so far
+  using result = average_precision_result;
+  return detail::with_checked_views<result>(scores, labels, [&](const auto& sv, const auto& lv) {
+    using T = typename std::remove_cvref_t<decltype(sv)>::value_type;
+    using Lt = typename std::remove_cvref_t<decltype(lv)>::value_type;
     const index_t n = sv.extent(0);
     // A rank-1 view is an N x 1 matrix: one implementation serves both.
     const detail::score_view<T> s2(sv.data_handle(), {n, 1}, {sv.stride(0), 1});
     const detail::label_view<Lt> l2(lv.data_handle(), {n, 1}, {lv.stride(0), 1});
-    detail::check_ap_shapes(sv, lv);
     auto r = detail::mean_average_precision(s2, l2, ap_options{.average = average::none, .encoding = encoding},
                                             execution_env{1}, [&] { detail::report_invalid(sv, lv, encoding); });
     std::int64_t negatives = 0;
     for (index_t i = 0; i < n; ++i) negatives += decode_label(lv(i), encoding) == label_state::negative;
-    return {r.per_class[0], r.positives[0], negatives};
-  }
+    return result{r.per_class[0], r.positives[0], negatives};
+  });
 }
 
 // Mean average precision over the C columns of scores [N, C] with labels [N, C].
@@ -364,23 +362,15 @@ template <viewable S, viewable L>
 mean_average_precision_result mean_average_precision(const S& scores, const L& labels,
                                                      const ap_options& options = {},
                                                      const execution_env& env = {}) {
-  const auto sv = as_view(scores);
-  const auto lv = as_view(labels);
-  using SV = decltype(sv);
-  using LV = decltype(lv);
-  static_assert(SV::rank() == 2 && LV::rank() == 2,
+  static_assert(decltype(as_view(scores))::rank() == 2 && decltype(as_view(labels))::rank() == 2,
                 "mlr::mean_average_precision takes N x C (rank-2) scores and labels.");
-  detail::static_check_ap_types<SV, LV>();
-  if constexpr (!detail::on_host<SV>) {
-    throw detail::device_error("scores");
-  } else if constexpr (!detail::on_host<LV>) {
-    throw detail::device_error("labels");
-  } else {
-    detail::check_ap_shapes(sv, lv);
-    return detail::mean_average_precision(detail::score_view<typename SV::value_type>(sv),
-                                          detail::label_view<typename LV::value_type>(lv), options, env,
+  using result = mean_average_precision_result;
+  return detail::with_checked_views<result>(scores, labels, [&](const auto& sv, const auto& lv) {
+    using T = typename std::remove_cvref_t<decltype(sv)>::value_type;
+    using Lt = typename std::remove_cvref_t<decltype(lv)>::value_type;
+    return detail::mean_average_precision(detail::score_view<T>(sv), detail::label_view<Lt>(lv), options, env,
                                           [&] { detail::report_invalid(sv, lv, options.encoding); });
-  }
+  });
 }
 
 }  // namespace mlr

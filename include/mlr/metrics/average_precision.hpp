@@ -111,20 +111,6 @@ class matrix_walk {
     }
   }
 
-  // f(class, score, label) for every entry of the task.
-  template <class F>
-  MLR_FORCEINLINE void visit(std::size_t task, F&& f) const {
-    const index_t begin = static_cast<index_t>(task) * lines_per_task_;
-    const index_t end = std::min(scores_.extent(0), begin + lines_per_task_);
-    const index_t inner = scores_.extent(1), score_step = scores_.stride(1), label_step = labels_.stride(1);
-    for (index_t o = begin; o < end; ++o) {
-      const T* score = &scores_(o, 0);
-      const L* label = &labels_(o, 0);
-      for (index_t k = 0; k < inner; ++k, score += score_step, label += label_step)
-        f(rows_outer_ ? k : o, *score, *label);  // f takes the score by reference: read on demand
-    }
-  }
-
  private:
   bool rows_outer_;
   score_view<T> scores_;

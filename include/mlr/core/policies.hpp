@@ -25,6 +25,27 @@ enum class average : std::uint8_t { macro, micro, weighted, samples, none };
 // How a class without positives (after ignoring) enters a mean: as 0, or left out.
 enum class empty_class : std::uint8_t { zero, exclude };
 
+// Top-k metrics: an ignored entry is removed from the image's candidates before the top k are
+// taken (default), or may take a slot and count as a false positive (MKT/BiAM).
+enum class topk_ignored : std::uint8_t { removed, false_positive };
+
+// Zero divisions in precision / recall / F1. standard (CONVENTIONS.md): P = 0 with nothing
+// predicted, R = NaN with no positives, F1 = 0 when P + R = 0 (NaN if R is NaN). sdl
+// (SDL/DualCoOp calc_F1): F1 := 0 when P or R is 0 or F1 is NaN. biam (BiAM/MKT): 0/0 = NaN
+// everywhere.
+enum class zero_division : std::uint8_t { standard, sdl, biam };
+
+// Threshold metrics: predicted when score > threshold (default; ASL, DualCoOp, TagCLIP) or
+// score >= threshold (ML-GCN on logits).
+enum class comparison : std::uint8_t { greater, greater_equal };
+
+// Threshold metrics: a fixed threshold, or TagCLIP's per-image relative one,
+// min + mu * (max - min) of the image's scores over the classes in scope.
+enum class threshold_kind : std::uint8_t { absolute, relative };
+
+// Threshold metrics: ML-GCN counts a class without predictions as one prediction (compat only).
+enum class predicted_count : std::uint8_t { exact, mlgcn };
+
 template <class E>
 struct enum_names;  // a table of (value, name); the first name of a value is its canonical one
 
@@ -61,6 +82,52 @@ struct enum_names<empty_class> {
   static constexpr std::array<std::pair<empty_class, std::string_view>, 2> table{{
       {empty_class::zero, "zero"},
       {empty_class::exclude, "exclude"},
+  }};
+};
+
+template <>
+struct enum_names<topk_ignored> {
+  static constexpr std::string_view argument = "topk_ignored";
+  static constexpr std::array<std::pair<topk_ignored, std::string_view>, 2> table{{
+      {topk_ignored::removed, "removed"},
+      {topk_ignored::false_positive, "false_positive"},
+  }};
+};
+template <>
+struct enum_names<zero_division> {
+  static constexpr std::string_view argument = "zero_division";
+  static constexpr std::array<std::pair<zero_division, std::string_view>, 5> table{{
+      {zero_division::standard, "standard"},
+      {zero_division::sdl, "sdl"},
+      {zero_division::sdl, "dualcoop"},
+      {zero_division::biam, "biam"},
+      {zero_division::biam, "mkt"},
+  }};
+};
+template <>
+struct enum_names<comparison> {
+  static constexpr std::string_view argument = "comparison";
+  static constexpr std::array<std::pair<comparison, std::string_view>, 4> table{{
+      {comparison::greater, "greater"},
+      {comparison::greater_equal, "greater_equal"},
+      {comparison::greater, ">"},
+      {comparison::greater_equal, ">="},
+  }};
+};
+template <>
+struct enum_names<threshold_kind> {
+  static constexpr std::string_view argument = "threshold_kind";
+  static constexpr std::array<std::pair<threshold_kind, std::string_view>, 2> table{{
+      {threshold_kind::absolute, "absolute"},
+      {threshold_kind::relative, "relative"},
+  }};
+};
+template <>
+struct enum_names<predicted_count> {
+  static constexpr std::string_view argument = "predicted_count";
+  static constexpr std::array<std::pair<predicted_count, std::string_view>, 2> table{{
+      {predicted_count::exact, "exact"},
+      {predicted_count::mlgcn, "mlgcn"},
   }};
 };
 

@@ -32,8 +32,8 @@ enum class topk_ignored : std::uint8_t { removed, false_positive };
 // Zero divisions in precision / recall / F1. standard (CONVENTIONS.md): P = 0 with nothing
 // predicted, R = NaN with no positives, F1 = 0 when P + R = 0 (NaN if R is NaN). sdl
 // (SDL/DualCoOp calc_F1): F1 := 0 when P or R is 0 or F1 is NaN. biam (BiAM/MKT): 0/0 = NaN
-// everywhere.
-enum class zero_division : std::uint8_t { standard, sdl, biam };
+// everywhere. asl (ASL/DualCoOp validate, per class): P, R and F1 all 0 when tp = 0.
+enum class zero_division : std::uint8_t { standard, sdl, biam, asl };
 
 // Threshold metrics: predicted when score > threshold (default; ASL, DualCoOp, TagCLIP) or
 // score >= threshold (ML-GCN on logits).
@@ -96,12 +96,13 @@ struct enum_names<topk_ignored> {
 template <>
 struct enum_names<zero_division> {
   static constexpr std::string_view argument = "zero_division";
-  static constexpr std::array<std::pair<zero_division, std::string_view>, 5> table{{
+  static constexpr std::array<std::pair<zero_division, std::string_view>, 6> table{{
       {zero_division::standard, "standard"},
       {zero_division::sdl, "sdl"},
       {zero_division::sdl, "dualcoop"},
       {zero_division::biam, "biam"},
       {zero_division::biam, "mkt"},
+      {zero_division::asl, "asl"},
   }};
 };
 template <>

@@ -1,3 +1,6 @@
 #pragma once
 // The metrics area.
 #include "mlr/metrics/average_precision.hpp"
+#include "mlr/metrics/threshold.hpp"
+#include "mlr/metrics/lrap.hpp"
+#include "mlr/metrics/top_k.hpp"

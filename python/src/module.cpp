@@ -18,6 +18,7 @@
 #include "mlr/core/policies.hpp"
 #include "mlr/metrics/average_precision.hpp"
 #include "mlr/version.hpp"
+#include "bindings.hpp"
 #include "tensor_arg.hpp"
 
 namespace py = pybind11;
@@ -32,29 +33,6 @@ std::string version_string() {
 
 // The C++ defaults, by name, so that Python's defaults cannot drift from them.
 constexpr mlr::ap_options default_options{};
-std::string default_name(auto policy) { return std::string(mlr::to_string(policy)); }
-
-// f(scores_view, labels_view) with both views typed after the arguments' runtime dtypes: the one
-// code path for every scores dtype x labels dtype pair.
-template <std::size_t Rank, class R, class F>
-R with_views(const tensor_arg& scores, const tensor_arg& labels, F&& f) {
-  return mlr::visit_dtype(scores.dtype(), [&](auto score_type) -> R {
-    using T = typename decltype(score_type)::type;
-    if constexpr (!std::is_floating_point_v<T>) {
-      // tensor_arg accepts only float32/float64 scores.
-      throw mlr::error("scores: expected dtype float32 or float64, found " +
-                       std::string(mlr::to_string(scores.dtype())));
-    } else {
-      return mlr::visit_dtype(labels.dtype(), [&](auto label_type) -> R {
-        using L = typename decltype(label_type)::type;
-        return f(scores.view<T, Rank>(), labels.view<L, Rank>());
-      });
-    }
-  });
-}
-
-// Python's repr of a float (shortest round-trip digits, 'nan', '1e-05').
-std::string format_double(double x) { return py::repr(py::float_(x)); }
 
 // "[a, b, c]", or "[a, b, c, ..., x, y, z]" beyond 8 entries.
 template <class T, class Format>
@@ -70,15 +48,6 @@ std::string format_list(const std::vector<T>& v, Format format) {
     s += format(v[i]);
   }
   return s + "]";
-}
-
-// A read-only numpy array over `data`, kept alive by `owner`.
-template <class T>
-py::array_t<T> read_only_array(const T* data, std::size_t size, py::handle owner) {
-  py::array_t<T> a({static_cast<py::ssize_t>(size)}, {static_cast<py::ssize_t>(sizeof(T))}, data,
-                   owner);
-  a.attr("flags").attr("writeable") = false;
-  return a;
 }
 
 constexpr const char* module_doc = R"doc(
@@ -162,6 +131,9 @@ ValueError
 
 }  // namespace
 }  // namespace mlr_python
+
+void bind_threshold(pybind11::module_&);
+void bind_ranking(pybind11::module_&);
 
 PYBIND11_MODULE(mlr, m) {
   using namespace mlr_python;
@@ -286,4 +258,6 @@ PYBIND11_MODULE(mlr, m) {
       py::arg("empty_class") = default_name(default_options.empty_class),
       py::arg("encoding") = default_name(default_options.encoding),
       py::arg("threads") = mlr::execution_env{}.threads, mean_average_precision_doc);
+  bind_threshold(m);
+  bind_ranking(m);
 }

@@ -19,6 +19,7 @@
 #include "mlr/core/labels.hpp"
 #include "mlr/core/policies.hpp"
 #include "mlr/core/view.hpp"
+#include "mlr/metrics/detail/inputs.hpp"
 #include "mlr/metrics/detail/step_ap.hpp"
 
 namespace mlr {
@@ -49,11 +50,6 @@ struct mean_average_precision_result {
 };
 
 namespace detail {
-
-template <class T>
-using score_view = strided_view<const T, 2>;
-template <class L>
-using label_view = strided_view<const L, 2>;
 
 inline double nan() noexcept { return std::numeric_limits<double>::quiet_NaN(); }
 
@@ -285,35 +281,6 @@ mean_average_precision_result mean_average_precision(score_view<T> scores, label
     case average::none: break;
   }
   return r;
-}
-
-// Throws the mlr::error naming the first non-finite score or invalid label, in row-major order.
-template <class SV, class LV>
-void report_invalid(const SV& scores, const LV& labels, label_encoding encoding) {
-  check_finite(scores, "scores");
-  check_labels(labels, encoding, "labels");
-}
-
-// The boundary of every AP entry point: the views of the caller's tensors, their element types
-// (compile time), host memory, equal non-empty shapes; then f(scores view, labels view).
-template <class Result, class S, class L, class F>
-Result with_checked_views(const S& scores, const L& labels, F&& f) {
-  const auto sv = as_view(scores);
-  const auto lv = as_view(labels);
-  using SV = decltype(sv);
-  using LV = decltype(lv);
-  static_assert(std::is_floating_point_v<typename SV::value_type>, "mlr: scores must hold float or double.");
-  static_assert(is_supported_element_v<typename LV::value_type>,
-                "mlr: labels must hold int8, int32, int64, uint8, bool, float or double.");
-  if constexpr (!on_host<SV>) {
-    throw device_error("scores");
-  } else if constexpr (!on_host<LV>) {
-    throw device_error("labels");
-  } else {
-    check_same_shape(sv, "scores", lv, "labels");
-    check_not_empty(sv, "scores");  // finiteness and label values: checked by the kernels' passes
-    return f(sv, lv);
-  }
 }
 
 }  // namespace detail

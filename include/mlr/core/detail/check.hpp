@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -47,9 +48,10 @@ void check_not_empty(const V& v, std::string_view name) {
 
 // The first index, in row-major order, where pred(element) holds. Scans rows in parallel for
 // large inputs; the answer does not depend on the thread count.
+// For rank 2, `columns` (ascending; empty: all) restricts the search to those columns.
 template <class V, class Pred>
-std::optional<std::array<index_t, V::rank()>> first_index_where(const V& v, Pred pred,
-                                                                const execution_env& env) {
+std::optional<std::array<index_t, V::rank()>> first_index_where(const V& v, Pred pred, const execution_env& env,
+                                                                std::span<const index_t> columns = {}) {
   constexpr std::size_t R = V::rank();
   using index_array = std::array<index_t, R>;
   if (v.empty()) return std::nullopt;
@@ -65,8 +67,13 @@ std::optional<std::array<index_t, V::rank()>> first_index_where(const V& v, Pred
       if constexpr (R == 1) {
         if (pred(v(i))) { found[t] = index_array{i}; return; }
       } else if constexpr (R == 2) {
-        for (index_t j = 0; j < v.extent(1); ++j)
-          if (pred(v(i, j))) { found[t] = index_array{i, j}; return; }
+        if (columns.empty()) {
+          for (index_t j = 0; j < v.extent(1); ++j)
+            if (pred(v(i, j))) { found[t] = index_array{i, j}; return; }
+        } else {
+          for (index_t j : columns)
+            if (pred(v(i, j))) { found[t] = index_array{i, j}; return; }
+        }
       } else {
         for (index_t j = 0; j < v.extent(1); ++j)
           for (index_t k = 0; k < v.extent(2); ++k)
@@ -80,10 +87,11 @@ std::optional<std::array<index_t, V::rank()>> first_index_where(const V& v, Pred
 }
 
 template <class V>
-void check_finite(const V& v, std::string_view name, const execution_env& env = {}) {
+void check_finite(const V& v, std::string_view name, const execution_env& env = {},
+                  std::span<const index_t> columns = {}) {
   using T = typename V::value_type;
   if constexpr (std::is_floating_point_v<T>) {
-    if (auto at = first_index_where(v, [](T x) { return !std::isfinite(x); }, env))
+    if (auto at = first_index_where(v, [](T x) { return !std::isfinite(x); }, env, columns))
       throw error(std::string(name) + ": expected finite values, found " +
                   format_value(std::apply([&](auto... i) { return v(i...); }, *at)) + " at " +
                   format_index(*at));
@@ -92,10 +100,10 @@ void check_finite(const V& v, std::string_view name, const execution_env& env = 
 
 template <class V>
 void check_labels(const V& v, label_encoding encoding, std::string_view name,
-                  const execution_env& env = {}) {
+                  const execution_env& env = {}, std::span<const index_t> columns = {}) {
   using L = typename V::value_type;
   auto invalid = [encoding](L x) { return decode_label(x, encoding) == label_state::invalid; };
-  if (auto at = first_index_where(v, invalid, env)) {
+  if (auto at = first_index_where(v, invalid, env, columns)) {
     const bool canonical = encoding == label_encoding::canonical;
     throw error(std::string(name) + ": expected labels in the " +
                 std::string(canonical ? "canonical encoding (1 positive, 0 negative, -1 ignored)"

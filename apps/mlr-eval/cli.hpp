@@ -3,6 +3,7 @@
 // Policy values go through mlr::parse_policy, so names and messages are the C++ ones.
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -40,7 +41,7 @@ inline std::string help_text() {
          "                [--average " + policy_choices<mlr::average>() + "]\n" +
          "                [--empty-class " + policy_choices<mlr::empty_class>() + "]\n" +
          "                [--labels " + policy_choices<mlr::label_encoding>() + "]\n" +
-         "                [--classes LIST] [--class-names FILE|LIST] [--threads N] [--json]\n"
+         "                [--epsilon E] [--classes LIST] [--class-names FILE|LIST] [--threads N] [--json]\n"
          "       mlr-eval --write-demo DIR\n"
          "       mlr-eval --help | --version\n"
          "\n"
@@ -52,8 +53,12 @@ inline std::string help_text() {
          "                 an optional first row of class names names the classes.\n"
          "                 Without files, mlr-eval runs on a built-in demo (VOC-shaped, 4952 x 20).\n"
          "\n"
-         "--method M       AP flavour; step is scikit-learn's average_precision_score." +
-         dflt(defaults.method) + "\n" + "--average A      how per-class APs become one number." +
+         "--method M       AP flavour: step is scikit-learn's average_precision_score; ranked the\n"
+         "                 order-dependent prec@r of TagCLIP, MKT, ASL/DualCoOp (ties: higher score,\n"
+         "                 then lower row, then lower column); voc07_11point and voc_area the VOC ones." +
+         dflt(defaults.method) + "\n" +
+         "--epsilon E      ranked only: AP = sum / (positives + E); 1e-8 reproduces ASL/DualCoOp.\n"
+         "                 Default 0.\n" + "--average A      how per-class APs become one number." +
          dflt(defaults.average) + "\n" +
          "--empty-class E  a class without positives counts as AP 0 in the mean (zero) or is\n"
          "                 left out of it (exclude)." +
@@ -116,6 +121,15 @@ inline unsigned parse_threads(std::string_view text) {
   return static_cast<unsigned>(*n);
 }
 
+inline double parse_epsilon(std::string_view text) {
+  const std::string_view t = trim(text);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (ec != std::errc() || end != t.data() + t.size() || !(value >= 0.0 && value < 1e300))
+    throw usage_error("--epsilon: expected a finite number >= 0, found " + in_quotes(text));
+  return value;
+}
+
 template <class E>
 E parse_policy_option(std::string_view value) {
   try {
@@ -132,7 +146,7 @@ struct option_spec {
   void (*apply)(cli_options&, std::string_view value);
 };
 
-inline constexpr std::array<option_spec, 12> option_specs{{
+inline constexpr std::array<option_spec, 13> option_specs{{
     {"--method", true,
      [](cli_options& o, std::string_view v) { o.ap.method = parse_policy_option<mlr::ap_method>(v); }},
     {"--average", true,
@@ -145,6 +159,7 @@ inline constexpr std::array<option_spec, 12> option_specs{{
      [](cli_options& o, std::string_view v) { o.ap.encoding = parse_policy_option<mlr::label_encoding>(v); }},
     {"--classes", true, [](cli_options& o, std::string_view v) { o.classes = parse_class_list(v); }},
     {"--class-names", true, [](cli_options& o, std::string_view v) { o.class_names = std::string(v); }},
+    {"--epsilon", true, [](cli_options& o, std::string_view v) { o.ap.epsilon = parse_epsilon(v); }},
     {"--threads", true, [](cli_options& o, std::string_view v) { o.threads = parse_threads(v); }},
     {"--write-demo", true, [](cli_options& o, std::string_view v) { o.write_demo = std::string(v); }},
     {"--json", false, [](cli_options& o, std::string_view) { o.json = true; }},

@@ -8,6 +8,7 @@
 #include <exception>
 #include <filesystem>
 #include <new>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -128,27 +129,17 @@ std::vector<std::string> class_names_option(const std::string& value, index_t cl
   return names;
 }
 
-// mlr's messages end with the position "at (i, j)" of a bad entry. With --classes the library
-// saw the copied subset, so j is mapped back to the file's column.
-std::string in_file_columns(std::string message, const std::vector<index_t>& columns) {
-  const std::size_t open = message.rfind(" at (");
-  const std::size_t comma = message.find(", ", open == std::string::npos ? 0 : open);
-  if (open == std::string::npos || comma == std::string::npos || message.back() != ')') return message;
-  const auto j = parse_unsigned(std::string_view(message).substr(comma + 2, message.size() - comma - 3));
-  if (!j || *j >= columns.size()) return message;
-  return message.substr(0, comma + 2) + std::to_string(columns[*j]) + ")";
-}
-
 mlr::mean_average_precision_result mean_average_precision(const host_matrix& scores,
                                                           const host_matrix& labels,
-                                                          const mlr::ap_options& options, unsigned threads) {
+                                                          const mlr::ap_options& options,
+                                                          std::span<const index_t> classes, unsigned threads) {
   return visit_view(scores, [&](auto sv) -> mlr::mean_average_precision_result {
     using S = typename decltype(sv)::value_type;
     if constexpr (!std::is_floating_point_v<S>) {
       throw failure("scores must be float32 or float64, found " + std::string(mlr::to_string(scores.type)));
     } else {
       return visit_view(labels, [&](auto lv) {
-        return mlr::mean_average_precision(sv, lv, options, mlr::execution_env{threads});
+        return mlr::mean_average_precision(sv, lv, options, classes, mlr::execution_env{threads});
       });
     }
   });
@@ -162,19 +153,14 @@ evaluation evaluate(inputs in, const cli_options& o) {
   e.subset = o.classes.has_value();
   if (e.subset) {
     e.columns = resolve_classes(*o.classes, in.scores.cols);
-    in.scores = select_columns(in.scores, e.columns);
-    in.labels = select_columns(in.labels, e.columns);
   } else {
     for (index_t c = 0; c < in.scores.cols; ++c) e.columns.push_back(c);
   }
   if (!in.names.empty())
     for (const index_t c : e.columns) e.names.push_back(in.names[static_cast<std::size_t>(c)]);
-  try {
-    e.result = mean_average_precision(in.scores, in.labels, o.ap, o.threads);
-  } catch (const mlr::error& error) {
-    if (!e.subset) throw;
-    throw failure(in_file_columns(error.what(), e.columns));
-  }
+  // The library evaluates the subset in place and names bad entries by their file column.
+  e.result = mean_average_precision(in.scores, in.labels, o.ap, e.subset ? std::span<const index_t>(e.columns)
+                                                                         : std::span<const index_t>(), o.threads);
   return e;
 }
 

@@ -93,20 +93,4 @@ decltype(auto) visit_view(const host_matrix& m, F&& f) {
   });
 }
 
-// The columns `columns` of `m`, in that order, as a new matrix. A copy for now: the library
-// will gain zero-copy class subsets (index lists over a view, CONVENTIONS.md) later.
-inline host_matrix select_columns(const host_matrix& m, std::span<const index_t> columns) {
-  host_matrix out = allocate_matrix(m.type, m.rows, static_cast<index_t>(columns.size()));
-  const std::size_t item = element_size(m.type);
-  std::byte* to = out.bytes.data();
-  for (index_t i = 0; i < m.rows; ++i) {
-    const std::byte* row = m.bytes.data() + static_cast<std::size_t>(i * m.cols) * item;
-    for (const index_t j : columns) {
-      std::memcpy(to, row + static_cast<std::size_t>(j) * item, item);
-      to += item;
-    }
-  }
-  return out;
-}
-
 }  // namespace mlr_eval

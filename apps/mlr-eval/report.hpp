@@ -75,6 +75,7 @@ inline std::string options_line(const evaluation& e) {
                   std::string(mlr::to_string(e.options.average)) + " --empty-class " +
                   std::string(mlr::to_string(e.options.empty_class)) + " --labels " +
                   std::string(mlr::to_string(e.options.encoding));
+  if (e.options.epsilon != 0.0) s += " --epsilon " + format("%.17g", e.options.epsilon);
   if (e.subset) s += " --classes " + column_list(e.columns);
   return s;
 }
@@ -194,6 +195,7 @@ inline std::string json_report(const evaluation& e) {
          ", \"average\": " + json_string(mlr::to_string(e.options.average)) +
          ", \"empty_class\": " + json_string(mlr::to_string(e.options.empty_class)) +
          ", \"labels\": " + json_string(mlr::to_string(e.options.encoding)) +
+         ", \"epsilon\": " + json_number(e.options.epsilon) +
          ", \"classes\": " + (e.subset ? json_array(e.columns, integer) : "null") + "},\n";
   out += "  \"n\": " + std::to_string(e.images) + ",\n";
   out += "  \"classes\": " + std::to_string(e.columns.size()) + ",\n";

@@ -78,9 +78,13 @@ labels : array [N]
     Labels in ``encoding``; ignored entries take no part.
 method : str
     AP flavour: ``'step'`` (scikit-learn's ``average_precision_score``: non-interpolated,
-    ties grouped).
+    ties grouped), ``'ranked'`` (order-dependent prec@r of TagCLIP, BiAM/MKT, ASL/DualCoOp; ties:
+    higher score, then lower row, then lower column), ``'voc07_11point'`` (exact grid m/10) or
+    ``'voc_area'`` (area under the precision envelope).
 encoding : str
     ``'canonical'`` (1/0/-1 ignored) or ``'signed_zero_ignored'`` / ``'signed'`` (+1/-1/0 ignored).
+epsilon : float
+    ``'ranked'`` only: AP = sum / (P + epsilon); 1e-8 reproduces ASL/DualCoOp.
 
 Returns
 -------
@@ -104,7 +108,8 @@ scores : array [N, C] of float32 or float64
 labels : array [N, C]
     Labels in ``encoding``; ignored entries take no part.
 method : str
-    AP flavour: ``'step'`` (scikit-learn's ``average_precision_score``).
+    AP flavour: ``'step'`` (scikit-learn's ``average_precision_score``), ``'ranked'``,
+    ``'voc07_11point'`` or ``'voc_area'`` (see ``average_precision``).
 average : str
     ``'macro'`` (mean over classes), ``'micro'`` (one AP over every non-ignored entry),
     ``'weighted'`` (mean weighted by positives), ``'samples'`` (mean over samples of the AP of
@@ -114,6 +119,11 @@ empty_class : str
     (counts as 0, as scikit-learn >= 1.1) or ``'exclude'`` (left out).
 encoding : str
     ``'canonical'`` (1/0/-1 ignored) or ``'signed_zero_ignored'`` / ``'signed'`` (+1/-1/0 ignored).
+epsilon : float
+    ``'ranked'`` only: AP = sum / (P + epsilon); 1e-8 reproduces ASL/DualCoOp.
+classes : sequence of int or None
+    Evaluate only these columns (ZSL / GZSL subsets), in this order, without copying the data;
+    None (default) means every class.
 threads : int
     Worker threads; 0 means one per hardware thread. Results do not depend on it.
 
@@ -220,36 +230,39 @@ PYBIND11_MODULE(mlr, m) {
   m.def(
       "average_precision",
       [](const py::object& scores, const py::object& labels, std::string_view method,
-         std::string_view encoding) {
+         std::string_view encoding, double epsilon) {
         const auto method_policy = mlr::parse_policy<mlr::ap_method>(method);
         const auto encoding_policy = mlr::parse_policy<mlr::label_encoding>(encoding);
         const tensor_arg s(scores, "scores", 1, accepts::real);
         const tensor_arg l(labels, "labels", 1, accepts::label);
         py::gil_scoped_release nogil;  // destroyed first: s and l release their memory with the GIL
         return with_views<1, ap_result>(s, l, [&](auto sv, auto lv) {
-          return mlr::average_precision(sv, lv, method_policy, encoding_policy);
+          return mlr::average_precision(sv, lv, method_policy, encoding_policy, epsilon);
         });
       },
       py::arg("scores"), py::arg("labels"),
       py::arg("method") = default_name(default_options.method),
-      py::arg("encoding") = default_name(default_options.encoding), average_precision_doc);
+      py::arg("encoding") = default_name(default_options.encoding),
+      py::arg("epsilon") = default_options.epsilon, average_precision_doc);
 
   m.def(
       "mean_average_precision",
       [](const py::object& scores, const py::object& labels, std::string_view method,
          std::string_view average, std::string_view empty_class, std::string_view encoding,
-         unsigned threads) {
+         double epsilon, const py::object& classes, unsigned threads) {
         const mlr::ap_options options{
             .method = mlr::parse_policy<mlr::ap_method>(method),
             .average = mlr::parse_policy<mlr::average>(average),
             .empty_class = mlr::parse_policy<mlr::empty_class>(empty_class),
-            .encoding = mlr::parse_policy<mlr::label_encoding>(encoding)};
+            .encoding = mlr::parse_policy<mlr::label_encoding>(encoding),
+            .epsilon = epsilon};
         const mlr::execution_env env{threads};
+        const std::vector<mlr::index_t> scope = class_list(classes);
         const tensor_arg s(scores, "scores", 2, accepts::real);
         const tensor_arg l(labels, "labels", 2, accepts::label);
         py::gil_scoped_release nogil;  // destroyed first: s and l release their memory with the GIL
         return with_views<2, map_result>(s, l, [&](auto sv, auto lv) {
-          return mlr::mean_average_precision(sv, lv, options, env);
+          return mlr::mean_average_precision(sv, lv, options, scope, env);
         });
       },
       py::arg("scores"), py::arg("labels"),
@@ -257,6 +270,7 @@ PYBIND11_MODULE(mlr, m) {
       py::arg("average") = default_name(default_options.average),
       py::arg("empty_class") = default_name(default_options.empty_class),
       py::arg("encoding") = default_name(default_options.encoding),
+      py::arg("epsilon") = default_options.epsilon, py::arg("classes") = py::none(),
       py::arg("threads") = mlr::execution_env{}.threads, mean_average_precision_doc);
   bind_threshold(m);
   bind_ranking(m);

@@ -41,7 +41,7 @@ POLICY_ERRORS = [
     (["--average", "mean"], "average: expected one of macro, micro, weighted, samples, none; found 'mean'"),
     (["--empty-class", "drop"], "empty_class: expected one of zero, exclude; found 'drop'"),
     (["--labels", "binary"], "encoding: expected one of canonical, signed_zero_ignored, signed; found 'binary'"),
-    (["--method", "ranked"], "method: expected one of step; found 'ranked'"),
+    (["--method", "voc"], "method: expected one of step, ranked, voc07_11point, voc_area; found 'voc'"),
     (["--average=Macro"], "average: expected one of macro, micro, weighted, samples, none; found 'Macro'"),
 ]
 

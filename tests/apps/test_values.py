@@ -51,7 +51,7 @@ def test_averages_and_empty_class_policies(tmp_path, average, empty):
     result = run_json(s, l, "--average", average, "--empty-class", empty)
     assert_matches(result, reference(scores, labels, average, empty))
     assert result["options"] == {"method": "step", "average": average, "empty_class": empty,
-                                 "labels": "canonical", "classes": None}
+                                 "labels": "canonical", "epsilon": 0, "classes": None}
 
 
 @pytest.mark.filterwarnings("ignore:No positive class found")

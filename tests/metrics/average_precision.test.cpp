@@ -118,9 +118,9 @@ TEST_CASE("mean_average_precision: step AP ignores input order and thread count"
   const auto PS = mlr::make_view(ps.data(), {n, c});
   const auto PY = mlr::make_view(py.data(), {n, c});
   for (auto a : {mlr::average::macro, mlr::average::micro, mlr::average::weighted, mlr::average::samples}) {
-    const auto base = mlr::mean_average_precision(S, Y, {.average = a}, {1});
+    const auto base = mlr::mean_average_precision(S, Y, {.average = a}, {}, {1});
     for (unsigned threads : {2u, 5u}) {
-      const auto again = mlr::mean_average_precision(S, Y, {.average = a}, {threads});
+      const auto again = mlr::mean_average_precision(S, Y, {.average = a}, {}, {threads});
       CHECK(again.value == base.value);  // identical bits: the reduction order is fixed
       CHECK(again.per_class == base.per_class);
     }
@@ -158,4 +158,136 @@ TEST_CASE("mean_average_precision: a device view is refused, never dereferenced"
   const mlr::strided_view<const float, 2, mlr::device_space> device_scores(&dummy, {1, 1});
   CHECK_THROWS_MATCHES(mlr::mean_average_precision(device_scores, mlr::make_view(&label, {1, 1})), mlr::error,
                        message_contains("scores: expected host memory, found a device tensor"));
+}
+
+TEST_CASE("mean_average_precision: a class subset equals evaluating the sliced matrix", "[metrics][ap][subset]") {
+  std::mt19937_64 rng(11);
+  const mlr::index_t n = 211, c = 23;
+  std::vector<double> s(static_cast<std::size_t>(n * c));
+  std::vector<std::int8_t> y(s.size());
+  std::uniform_int_distribution<int> level(0, 31), label(-1, 4);
+  for (std::size_t e = 0; e < s.size(); ++e) {
+    s[e] = level(rng) / 8.0 - 2.0;
+    const int l = label(rng);
+    y[e] = static_cast<std::int8_t>(l >= 2 ? 0 : l);
+  }
+  const std::vector<mlr::index_t> subset{17, 3, 4, 22, 0, 9};
+  std::vector<double> sliced_s;
+  std::vector<std::int8_t> sliced_y;
+  for (mlr::index_t i = 0; i < n; ++i)
+    for (mlr::index_t j : subset) {
+      sliced_s.push_back(s[static_cast<std::size_t>(i * c + j)]);
+      sliced_y.push_back(y[static_cast<std::size_t>(i * c + j)]);
+    }
+  const auto width = static_cast<mlr::index_t>(subset.size());
+  for (auto a : {mlr::average::none, mlr::average::macro, mlr::average::micro, mlr::average::weighted,
+                 mlr::average::samples}) {
+    for (auto e : {mlr::empty_class::zero, mlr::empty_class::exclude}) {
+      for (bool column_major : {false, true}) {
+        INFO("average " << mlr::to_string(a) << ", column-major " << column_major);
+        // The same matrix stored column-major: a different walk of the same kernel.
+        std::vector<double> cs(s.size());
+        std::vector<std::int8_t> cy(y.size());
+        for (mlr::index_t i = 0; i < n; ++i)
+          for (mlr::index_t j = 0; j < c; ++j) {
+            cs[static_cast<std::size_t>(j * n + i)] = s[static_cast<std::size_t>(i * c + j)];
+            cy[static_cast<std::size_t>(j * n + i)] = y[static_cast<std::size_t>(i * c + j)];
+          }
+        const auto S = column_major ? mlr::make_view(cs.data(), {n, c}, mlr::column_major) : mlr::make_view(s.data(), {n, c});
+        const auto Y = column_major ? mlr::make_view(cy.data(), {n, c}, mlr::column_major) : mlr::make_view(y.data(), {n, c});
+        const auto in_place = mlr::mean_average_precision(S, Y, {.average = a, .empty_class = e}, subset);
+        const auto sliced = mlr::mean_average_precision(mlr::make_view(sliced_s.data(), {n, width}),
+                                                        mlr::make_view(sliced_y.data(), {n, width}),
+                                                        {.average = a, .empty_class = e});
+        CHECK(in_place.positives == sliced.positives);
+        REQUIRE(in_place.per_class.size() == sliced.per_class.size());
+        for (std::size_t q = 0; q < subset.size(); ++q)
+          if (!std::isnan(sliced.per_class[q])) CHECK(in_place.per_class[q] == sliced.per_class[q]);
+        if (std::isnan(sliced.value)) CHECK(std::isnan(in_place.value));
+        else CHECK_THAT(in_place.value, WithinAbs(sliced.value, 1e-15));
+      }
+    }
+  }
+}
+
+TEST_CASE("mean_average_precision: class subsets check their indices and read only their columns", "[metrics][ap][subset]") {
+  std::vector<double> s{.9, .2, .1, .3, .8, .7};
+  std::vector<std::int8_t> y{1, 0, 0, 0, 1, 0};
+  const auto S = mlr::make_view(s.data(), {2, 3});
+  const auto Y = mlr::make_view(y.data(), {2, 3});
+  CHECK_THROWS_MATCHES(mlr::mean_average_precision(S, Y, {}, std::vector<mlr::index_t>{0, 3}), mlr::error,
+                       message_contains("classes: expected class indices in [0, 3), found 3 at position 1"));
+  CHECK_THROWS_MATCHES(mlr::mean_average_precision(S, Y, {}, std::vector<mlr::index_t>{1, 0, 1}), mlr::error,
+                       message_contains("classes: expected distinct class indices, found 1 at positions 0 and 2"));
+  s[2] = std::numeric_limits<double>::quiet_NaN();  // column 2, outside the subset
+  CHECK_NOTHROW(mlr::mean_average_precision(S, Y, {}, std::vector<mlr::index_t>{1, 0}));
+  y[4] = 7;  // (1, 1): inside, named by its column in the matrix
+  CHECK_THROWS_MATCHES(mlr::mean_average_precision(S, Y, {}, std::vector<mlr::index_t>{1, 0}), mlr::error,
+                       message_contains("labels: expected labels in the canonical encoding (1 positive, 0 negative, "
+                                        "-1 ignored), found 7 at (1, 1)"));
+}
+
+TEST_CASE("average_precision: every flavour reproduces its column of the single-class table", "[metrics][ap][flavours]") {
+  struct row {
+    std::vector<double> s;
+    std::vector<std::int8_t> y;
+    double step, ranked, voc_area, voc07;
+  };
+  // METHOD.md 7.7: scikit-learn, TagCLIP compute_AP, VOC area (SSGRL), VOC07 11-point.
+  const std::vector<row> table{
+      {{.9, .8, .7, .6, .5, .4}, {1, 0, 1, 0, 0, 1}, 13.0 / 18.0, 13.0 / 18.0, 13.0 / 18.0, 8.0 / 11.0},
+      {{.9, .5, .5, .1}, {0, 1, 0, 1}, 5.0 / 12.0, 0.5, 0.5, 0.5},
+      {{.9, .5, .5, .1}, {0, 0, 1, 1}, 5.0 / 12.0, 5.0 / 12.0, 0.5, 0.5},
+      {{.5, .5, .5}, {1, 1, 1}, 1.0, 1.0, 1.0, 1.0},
+      {{.3, .3, .3, .3}, {1, 0, 0, 1}, 0.5, 0.75, 0.75, 8.5 / 11.0},
+  };
+  for (const auto& r : table) {
+    CHECK_THAT(mlr::average_precision(r.s, r.y, mlr::ap_method::step).value, WithinAbs(r.step, 1e-12));
+    CHECK_THAT(mlr::average_precision(r.s, r.y, mlr::ap_method::ranked).value, WithinAbs(r.ranked, 1e-12));
+    CHECK_THAT(mlr::average_precision(r.s, r.y, mlr::ap_method::voc_area).value, WithinAbs(r.voc_area, 1e-12));
+    CHECK_THAT(mlr::average_precision(r.s, r.y, mlr::ap_method::voc07_11point).value, WithinAbs(r.voc07, 1e-12));
+  }
+  for (auto m : {mlr::ap_method::ranked, mlr::ap_method::voc_area, mlr::ap_method::voc07_11point})
+    CHECK(std::isnan(mlr::average_precision(std::vector<double>{.9, .8}, std::vector<std::int8_t>{0, 0}, m).value));
+  // METHOD.md 7.9: ASL/DualCoOp's denominator epsilon.
+  const std::vector<double> s{0.9, 0.8, 0.7, 0.6, 0.5};
+  CHECK_THAT(mlr::average_precision(s, std::vector<std::int8_t>{1, 0, 1, 0, 1}, mlr::ap_method::ranked,
+                                    mlr::label_encoding::canonical, 1e-8).value,
+             WithinRel(0.755555553037037, 1e-14));
+  CHECK_THAT(mlr::average_precision(s, std::vector<std::int8_t>{1, -1, 1, 0, 1}, mlr::ap_method::ranked,
+                                    mlr::label_encoding::canonical, 1e-8).value,
+             WithinRel(0.916666663611111, 1e-14));
+  CHECK_THROWS_MATCHES(mlr::average_precision(s, std::vector<std::int8_t>{1, 0, 1, 0, 1}, mlr::ap_method::ranked,
+                                              mlr::label_encoding::canonical, -1.0),
+                       mlr::error, message_contains("epsilon: expected a finite value >= 0, found -1"));
+}
+
+TEST_CASE("mean_average_precision: MKT's ranked AP on signed labels, and flavours over subsets", "[metrics][ap][flavours]") {
+  // METHOD.md 7.10: BiAM/MKT compute_AP, 0 = unknown.
+  std::vector<double> s{.9, .2, .5, .8, .3, .4, .7, .9, .3, .1, .4, .2};
+  std::vector<std::int8_t> y{1, -1, 0, 0, 1, -1, -1, -1, -1, 1, -1, -1};
+  const auto S = mlr::make_view(s.data(), {4, 3});
+  const auto Y = mlr::make_view(y.data(), {4, 3});
+  const auto r = mlr::mean_average_precision(
+      S, Y, {.method = mlr::ap_method::ranked, .encoding = mlr::label_encoding::signed_zero_ignored});
+  CHECK_THAT(r.per_class[0], WithinAbs(5.0 / 6.0, 1e-12));
+  CHECK_THAT(r.per_class[1], WithinAbs(1.0 / 3.0, 1e-12));
+  CHECK(r.empty(2));
+  CHECK_THAT(r.value, WithinAbs(7.0 / 18.0, 1e-12));
+  for (auto m : {mlr::ap_method::ranked, mlr::ap_method::voc_area, mlr::ap_method::voc07_11point})
+    for (auto a : {mlr::average::macro, mlr::average::micro, mlr::average::samples}) {
+      const mlr::ap_options o{.method = m, .average = a, .encoding = mlr::label_encoding::signed_zero_ignored};
+      const std::vector<mlr::index_t> subset{1, 0};
+      std::vector<double> ss;
+      std::vector<std::int8_t> sy;
+      for (mlr::index_t i = 0; i < 4; ++i)
+        for (mlr::index_t j : {0, 1}) {  // ascending, so micro's tie order is the same
+          ss.push_back(s[static_cast<std::size_t>(i * 3 + j)]);
+          sy.push_back(y[static_cast<std::size_t>(i * 3 + j)]);
+        }
+      const auto in_place = mlr::mean_average_precision(S, Y, o, std::vector<mlr::index_t>{0, 1});
+      const auto sliced = mlr::mean_average_precision(mlr::make_view(ss.data(), {4, 2}), mlr::make_view(sy.data(), {4, 2}), o);
+      CHECK_THAT(in_place.value, WithinAbs(sliced.value, 1e-15));
+      CHECK(mlr::mean_average_precision(S, Y, o, subset).per_class[1] == in_place.per_class[0]);
+    }
 }

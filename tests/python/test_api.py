@@ -25,18 +25,19 @@ def test_version_is_that_of_version_hpp():
 def test_signatures_and_defaults_are_the_cpp_ones():
     assert mlr.average_precision.__doc__.splitlines()[0] == (
         "average_precision(scores: object, labels: object, method: str = 'step', "
-        "encoding: str = 'canonical') -> mlr.AveragePrecisionResult")
+        "encoding: str = 'canonical', epsilon: float = 0.0) -> mlr.AveragePrecisionResult")
     assert mlr.mean_average_precision.__doc__.splitlines()[0] == (
         "mean_average_precision(scores: object, labels: object, method: str = 'step', "
         "average: str = 'macro', empty_class: str = 'zero', encoding: str = 'canonical', "
-        "threads: int = 0) -> mlr.MeanAveragePrecisionResult")
+        "epsilon: float = 0.0, classes: object = None, threads: int = 0) -> mlr.MeanAveragePrecisionResult")
 
 
 def test_defaults_equal_explicit_arguments():
     default = mlr.mean_average_precision(S, Y)
     explicit = mlr.mean_average_precision(scores=S, labels=Y, method="step", average="macro",
-                                          empty_class="zero", encoding="canonical", threads=0)
-    positional = mlr.mean_average_precision(S, Y, "step", "macro", "zero", "canonical", 0)
+                                          empty_class="zero", encoding="canonical", epsilon=0.0, classes=None,
+                                          threads=0)
+    positional = mlr.mean_average_precision(S, Y, "step", "macro", "zero", "canonical", 0.0, None, 0)
     assert default.value == explicit.value == positional.value
     one = mlr.average_precision(S[:, 0], Y[:, 0])
     assert one.value == mlr.average_precision(S[:, 0], Y[:, 0], "step", "canonical").value

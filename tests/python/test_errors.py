@@ -101,8 +101,10 @@ CASES = {
                      "labels: expected dtype int8, int32, int64, uint8, bool, float32 or float64, "
                      "found int16"),
     # policy names: the C++ names, listed
-    "method": (lambda: mlr.mean_average_precision(S, Y, method="ranked"),
-               "method: expected one of step; found 'ranked'"),
+    "method": (lambda: mlr.mean_average_precision(S, Y, method="rank"),
+               "method: expected one of step, ranked, voc07_11point, voc_area; found 'rank'"),
+    "epsilon": (lambda: mlr.mean_average_precision(S, Y, method="ranked", epsilon=-1e-8),
+                "epsilon: expected a finite value >= 0, found -1e-08"),
     "average": (lambda: mlr.mean_average_precision(S, Y, average="mean"),
                 "average: expected one of macro, micro, weighted, samples, none; found 'mean'"),
     "average case": (lambda: mlr.mean_average_precision(S, Y, average="Macro"),
@@ -110,11 +112,10 @@ CASES = {
                      "'Macro'"),
     "empty_class": (lambda: mlr.mean_average_precision(S, Y, empty_class="skip"),
                     "empty_class: expected one of zero, exclude; found 'skip'"),
-    # mlr::enum_names<label_encoding>::argument is "labels" (the keyword is `encoding`)
     "encoding": (lambda: mlr.mean_average_precision(S, Y, encoding="binary"),
                  "encoding: expected one of canonical, signed_zero_ignored, signed; found 'binary'"),
     "1-D method": (lambda: mlr.average_precision(S[:, 0], Y[:, 0], method="voc"),
-                   "method: expected one of step; found 'voc'"),
+                   "method: expected one of step, ranked, voc07_11point, voc_area; found 'voc'"),
     "1-D encoding": (lambda: mlr.average_precision(S[:, 0], Y[:, 0], encoding="pm1"),
                      "encoding: expected one of canonical, signed_zero_ignored, signed; found 'pm1'"),
 }

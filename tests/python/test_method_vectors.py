@@ -125,3 +125,27 @@ def test_7_8_nan_score_is_an_error_naming_its_index():
     with pytest.raises(ValueError,
                        match=r"^scores: expected finite values, found nan at \(1, 0\)$"):
         mlr.mean_average_precision(s, Y_7_8)
+
+
+# METHOD.md 7.7, the other columns: TagCLIP compute_AP (ranked), VOC area (SSGRL), VOC07 11-point.
+FLAVOUR_TABLE = [
+    ([.9, .8, .7, .6, .5, .4], [1, 0, 1, 0, 0, 1], 13 / 18, 13 / 18, 8 / 11),
+    ([.9, .5, .5, .1], [0, 1, 0, 1], 0.5, 0.5, 0.5),
+    ([.9, .5, .5, .1], [0, 0, 1, 1], 5 / 12, 0.5, 0.5),
+    ([.5, .5, .5], [1, 1, 1], 1.0, 1.0, 1.0),
+    ([.3, .3, .3, .3], [1, 0, 0, 1], 0.75, 0.75, 8.5 / 11),
+]
+
+
+@pytest.mark.parametrize("scores, labels, ranked, voc_area, voc07", FLAVOUR_TABLE)
+def test_ap_flavours_single_class_table(scores, labels, ranked, voc_area, voc07):
+    s, y = np.array(scores), np.array(labels, np.int8)
+    assert mlr.average_precision(s, y, method="ranked").value == pytest.approx(ranked, abs=1e-12)
+    assert mlr.average_precision(s, y, method="voc_area").value == pytest.approx(voc_area, abs=1e-12)
+    assert mlr.average_precision(s, y, method="voc07_11point").value == pytest.approx(voc07, abs=1e-12)
+
+
+def test_ranked_with_asl_epsilon():
+    s = np.array([0.9, 0.8, 0.7, 0.6, 0.5])
+    r = mlr.average_precision(s, np.array([1, 0, 1, 0, 1], np.int8), method="ranked", epsilon=1e-8)
+    assert r.value == pytest.approx(0.755555553037037, rel=1e-14)

@@ -16,8 +16,11 @@ namespace mlr {
 // bool labels are binary (true positive, false negative) whatever the encoding.
 enum class label_encoding : std::uint8_t { canonical, signed_zero_ignored };
 
-// Average-precision flavour (METHOD.md section 4).
-enum class ap_method : std::uint8_t { step };
+// Average-precision flavour (METHOD.md section 4). step: scikit-learn's tie-grouped AP.
+// ranked: order-dependent prec@r (TagCLIP, BiAM/MKT; ASL/DualCoOp with epsilon 1e-8), ties
+// broken by higher score, then lower row, then lower column. voc07_11point: 11-point AP on the
+// exact grid m/10. voc_area: area under the monotone precision envelope (VOC 2010+).
+enum class ap_method : std::uint8_t { step, ranked, voc07_11point, voc_area };
 
 // How per-class (or per-sample) values become one number.
 enum class average : std::uint8_t { macro, micro, weighted, samples, none };
@@ -61,8 +64,11 @@ struct enum_names<label_encoding> {
 template <>
 struct enum_names<ap_method> {
   static constexpr std::string_view argument = "method";
-  static constexpr std::array<std::pair<ap_method, std::string_view>, 1> table{{
+  static constexpr std::array<std::pair<ap_method, std::string_view>, 4> table{{
       {ap_method::step, "step"},
+      {ap_method::ranked, "ranked"},
+      {ap_method::voc07_11point, "voc07_11point"},
+      {ap_method::voc_area, "voc_area"},
   }};
 };
 template <>

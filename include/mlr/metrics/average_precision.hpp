@@ -20,6 +20,7 @@
 #include "mlr/core/policies.hpp"
 #include "mlr/core/view.hpp"
 #include "mlr/metrics/detail/inputs.hpp"
+#include "mlr/metrics/detail/ranked_ap.hpp"
 #include "mlr/metrics/detail/step_ap.hpp"
 
 namespace mlr {
@@ -29,6 +30,7 @@ struct ap_options {
   mlr::average average = mlr::average::macro;
   mlr::empty_class empty_class = mlr::empty_class::zero;
   mlr::label_encoding encoding = mlr::label_encoding::canonical;
+  double epsilon = 0.0;  // ap_method::ranked only: AP = sum / (P + epsilon); 1e-8 is ASL/DualCoOp's
 };
 
 struct average_precision_result {
@@ -83,7 +85,7 @@ class matrix_walk {
     return static_cast<std::size_t>((scores_.extent(0) + lines_per_task_ - 1) / lines_per_task_);
   }
 
-  // f(class, score) for every entry of the task whose label is `wanted`: labels are tested
+  // f(row, column, score) for every entry of the task whose label is `wanted`: labels are tested
   // eight at a time without a branch, and only groups holding one are visited.
   template <class F>
   MLR_FORCEINLINE void visit_label(std::size_t task, L wanted, F&& f) const {
@@ -94,7 +96,7 @@ class matrix_walk {
     for (index_t o = begin; o < end; ++o) {
       const L* label = &labels_(o, 0);
       auto visit = [&](index_t k) {
-        if (label[k * label_step] == wanted) f(rows_outer_ ? k : o, scores_(o, k));
+        if (label[k * label_step] == wanted) f(rows_outer_ ? o : k, rows_outer_ ? k : o, scores_(o, k));
       };
       index_t k = 0;
       for (; k + group <= inner; k += group) {
@@ -114,27 +116,35 @@ class matrix_walk {
   index_t lines_per_task_;
 };
 
-// Step AP of groups of classes: every column is assigned to a group, and each group's AP is the
-// one binary AP over all its columns' non-ignored entries. One group per class gives the
-// per-class APs; one group for all classes gives the micro average.
-struct grouped_ap {
-  std::vector<double> ap;                // NaN for a group without positives
-  std::vector<std::int64_t> positives;   // per group
-  bool valid_input;                      // false: some score is not finite or some label invalid
-};
-
+// Step AP of groups of classes: every column in scope is assigned to a group, and each group's
+// AP is the one binary AP over all its columns' non-ignored entries in the rows in scope. One
+// group per class gives the per-class APs; one group for all classes gives the micro average.
+// group_of_class[q] is the group of column `columns[q]`; only the rows `rows` are read.
 template <class T, class L>
 grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_encoding encoding,
+                            const class_scope& columns, const class_scope& rows,
                             std::span<const std::size_t> group_of_class, std::size_t groups, unsigned threads) {
-  const auto classes = static_cast<index_t>(group_of_class.size());
+  const index_t classes = columns.size();
+  constexpr std::size_t out_of_scope = std::numeric_limits<std::size_t>::max();
+  // The group of every column of the matrix (out_of_scope for the others), and which rows count.
+  std::vector<std::size_t> group_of_column(static_cast<std::size_t>(scores.extent(1)), out_of_scope);
+  for (index_t q = 0; q < classes; ++q)
+    group_of_column[static_cast<std::size_t>(columns[q])] = group_of_class[static_cast<std::size_t>(q)];
+  std::vector<char> row_counts;
+  if (!rows.all()) {
+    row_counts.assign(static_cast<std::size_t>(scores.extent(0)), 0);
+    for (index_t p = 0; p < rows.size(); ++p) row_counts[static_cast<std::size_t>(rows[p])] = 1;
+  }
 
   // Pass 1, in memory order: the positives' scores. Only labels are read densely; non-finite
   // scores are left for pass 2 to flag.
   const matrix_walk<T, L> walk(scores, labels);
   std::vector<std::vector<std::pair<std::size_t, T>>> found(walk.tasks());
   parallel_for(walk.tasks(), threads, [&](std::size_t task, unsigned) {
-    walk.visit_label(task, L(1), [&](index_t j, T s) {
-      if (is_finite_score(s)) found[task].emplace_back(group_of_class[static_cast<std::size_t>(j)], s);
+    walk.visit_label(task, L(1), [&](index_t i, index_t j, T s) {
+      const std::size_t g = group_of_column[static_cast<std::size_t>(j)];
+      if (g != out_of_scope && (row_counts.empty() || row_counts[static_cast<std::size_t>(i)]) && is_finite_score(s))
+        found[task].emplace_back(g, s);
     });
   });
   std::vector<std::size_t> positives_of_group(groups, 0);
@@ -161,7 +171,7 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
   // negative becomes -inf, which ranks 0, a count the AP never reads. Then each column is ranked
   // against its ladder, which stays in cache, with no branch on the label.
   constexpr index_t block_classes = 64, tile_rows = 256, task_rows = 8192, prefetch_rows = 16;
-  const index_t n = scores.extent(0);
+  const index_t n = rows.size();
   const auto blocks = static_cast<std::size_t>((classes + block_classes - 1) / block_classes);
   const auto ranges = static_cast<std::size_t>((n + task_rows - 1) / task_rows);
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(threads, blocks * ranges));
@@ -170,7 +180,7 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
   const index_t score_row = scores.stride(0), score_col = scores.stride(1);
   const index_t label_row = labels.stride(0), label_col = labels.stride(1);
   const bool rows_outer = std::abs(score_col) <= std::abs(score_row);
-  const bool prefetch = rows_outer && score_col == 1 && label_col == 1;
+  const bool unit_steps = rows_outer && score_col == 1 && label_col == 1 && rows.all();
   const L negative = negative_label<L>(encoding);
   constexpr T skip = -std::numeric_limits<T>::infinity();
   std::vector<char> valid(blocks * ranges, 1);  // every entry is read here: validation is free
@@ -179,6 +189,8 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
     const index_t width = std::min(classes, first_class + block_classes) - first_class;
     const index_t first_row = static_cast<index_t>(task % ranges) * task_rows;
     const index_t last_row = std::min(n, first_row + task_rows);
+    // Prefetching the rows ahead pays when the block is one run of memory.
+    const bool prefetch = unit_steps && columns[first_class + width - 1] - columns[first_class] == width - 1;
     std::vector<T>& tile = tiles[w];
     tile.resize(static_cast<std::size_t>(block_classes * tile_rows));
     bool all_valid = true;
@@ -188,24 +200,27 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
       tile[static_cast<std::size_t>(k * tile_rows + r)] = (label == negative) & ok ? score : skip;
     };
     for (index_t top = first_row; top < last_row; top += tile_rows) {
-      const index_t rows = std::min(last_row, top + tile_rows) - top;
+      const index_t height = std::min(last_row, top + tile_rows) - top;
       if (rows_outer) {
-        for (index_t r = 0; r < rows; ++r) {
-          const T* score = &scores(top + r, first_class);
-          const L* label = &labels(top + r, first_class);
+        for (index_t r = 0; r < height; ++r) {
+          const T* score = &scores(rows[top + r], 0);
+          const L* label = &labels(rows[top + r], 0);
           if (prefetch && top + r + prefetch_rows < last_row) {
-            const auto* ahead = reinterpret_cast<const char*>(score + prefetch_rows * score_row);
+            const auto* ahead = reinterpret_cast<const char*>(score + prefetch_rows * score_row + columns[first_class]);
             for (std::size_t b = 0; b < static_cast<std::size_t>(width) * sizeof(T); b += 64) MLR_PREFETCH(ahead + b);
-            const auto* label_ahead = reinterpret_cast<const char*>(label + prefetch_rows * label_row);
+            const auto* label_ahead =
+                reinterpret_cast<const char*>(label + prefetch_rows * label_row + columns[first_class]);
             for (std::size_t b = 0; b < static_cast<std::size_t>(width) * sizeof(L); b += 64) MLR_PREFETCH(label_ahead + b);
           }
-          for (index_t k = 0; k < width; ++k) copy(r, k, score[k * score_col], label[k * label_col]);
+          for (index_t k = 0; k < width; ++k) {
+            const index_t j = columns[first_class + k];
+            copy(r, k, score[j * score_col], label[j * label_col]);
+          }
         }
       } else {
         for (index_t k = 0; k < width; ++k) {
-          const T* score = &scores(top, first_class + k);
-          const L* label = &labels(top, first_class + k);
-          for (index_t r = 0; r < rows; ++r) copy(r, k, score[r * score_row], label[r * label_row]);
+          const index_t j = columns[first_class + k];
+          for (index_t r = 0; r < height; ++r) copy(r, k, scores(rows[top + r], j), labels(rows[top + r], j));
         }
       }
       for (index_t k = 0; k < width; ++k) {
@@ -214,9 +229,9 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
         std::int64_t* counters = at_rank[w].data() + offset[g];
         const T* column = tile.data() + k * tile_rows;
         if (rank.searched())
-          for (index_t r = 0; r < rows; ++r) ++counters[rank.by_search(column[r])];
+          for (index_t r = 0; r < height; ++r) ++counters[rank.by_search(column[r])];
         else
-          for (index_t r = 0; r < rows; ++r) ++counters[rank.by_bucket(column[r])];
+          for (index_t r = 0; r < height; ++r) ++counters[rank.by_bucket(column[r])];
       }
     }
     valid[task] = all_valid;
@@ -243,12 +258,27 @@ inline std::vector<std::size_t> one_group_per_class(index_t classes) {
 // `report_invalid` throws the mlr::error naming the first bad entry of the caller's own views.
 template <class T, class L, class ReportInvalid>
 mean_average_precision_result mean_average_precision(score_view<T> scores, label_view<L> labels,
-                                                     const ap_options& options, const execution_env& env,
-                                                     ReportInvalid report_invalid) {
-  const index_t classes = scores.extent(1);
+                                                     const ap_options& options, const class_scope& scope,
+                                                     const execution_env& env, ReportInvalid report_invalid) {
+  if (!(options.epsilon >= 0.0 && options.epsilon < std::numeric_limits<double>::infinity()))
+    throw error("epsilon: expected a finite value >= 0, found " + format_value(options.epsilon));
+  const index_t classes = scope.size();
   const unsigned threads = env.thread_count();
-  auto per_class = step_ap_by_group(scores, labels, options.encoding, one_group_per_class(classes),
-                                    static_cast<std::size_t>(classes), threads);
+  const class_scope all_rows({}, scores.extent(0));
+  // The chosen flavour's kernel over groups of classes, on these views (the transposed ones for
+  // the samples average).
+  auto ap_by_group = [&](auto s, auto l, const class_scope& columns, const class_scope& rows,
+                         std::span<const std::size_t> group_of_class, std::size_t groups) {
+    if (options.method == ap_method::step)
+      return step_ap_by_group(s, l, options.encoding, columns, rows, group_of_class, groups, threads);
+    const auto flavour = options.method == ap_method::ranked        ? ranked_flavour::ranked
+                         : options.method == ap_method::voc_area    ? ranked_flavour::voc_area
+                                                                    : ranked_flavour::voc07_11point;
+    return ranked_ap_by_group(s, l, options.encoding, columns, rows, group_of_class, groups, flavour,
+                              options.epsilon, threads);
+  };
+  auto per_class = ap_by_group(scores, labels, scope, all_rows, one_group_per_class(classes),
+                               static_cast<std::size_t>(classes));
   if (!per_class.valid_input) report_invalid();
   mean_average_precision_result r{nan(), std::move(per_class.ap), std::move(per_class.positives)};
   switch (options.average) {
@@ -266,15 +296,14 @@ mean_average_precision_result mean_average_precision(score_view<T> scores, label
     }
     case average::micro: {
       const std::vector<std::size_t> one_group(static_cast<std::size_t>(classes), 0);
-      r.value = policy_mean(step_ap_by_group(scores, labels, options.encoding, one_group, 1, threads).ap,
-                            options.empty_class);
+      r.value = policy_mean(ap_by_group(scores, labels, scope, all_rows, one_group, 1).ap, options.empty_class);
       break;
     }
     case average::samples: {  // the per-class APs of the transposed matrix are the per-sample APs
       const index_t samples = scores.extent(0);
-      r.value = policy_mean(step_ap_by_group(transpose(scores), transpose(labels), options.encoding,
-                                             one_group_per_class(samples), static_cast<std::size_t>(samples),
-                                             threads).ap,
+      r.value = policy_mean(ap_by_group(transpose(scores), transpose(labels), all_rows, scope,
+                                        one_group_per_class(samples), static_cast<std::size_t>(samples))
+                                .ap,
                             options.empty_class);
       break;
     }
@@ -289,11 +318,11 @@ mean_average_precision_result mean_average_precision(score_view<T> scores, label
 template <viewable S, viewable L>
 average_precision_result average_precision(const S& scores, const L& labels,
                                            ap_method method = ap_method::step,
-                                           label_encoding encoding = label_encoding::canonical) {
+                                           label_encoding encoding = label_encoding::canonical,
+                                           double epsilon = 0.0) {
   static_assert(decltype(as_view(scores))::rank() == 1 && decltype(as_view(labels))::rank() == 1,
                 "mlr::average_precision takes rank-1 scores and labels; use "
                 "mlr::mean_average_precision for an N x C matrix.");
-  (void)method;  // ap_method::step is the only flavour so far
   using result = average_precision_result;
   return detail::with_checked_views<result>(scores, labels, [&](const auto& sv, const auto& lv) {
     using T = typename std::remove_cvref_t<decltype(sv)>::value_type;
@@ -302,18 +331,21 @@ average_precision_result average_precision(const S& scores, const L& labels,
     // A rank-1 view is an N x 1 matrix: one implementation serves both.
     const detail::score_view<T> s2(sv.data_handle(), {n, 1}, {sv.stride(0), 1});
     const detail::label_view<Lt> l2(lv.data_handle(), {n, 1}, {lv.stride(0), 1});
-    auto r = detail::mean_average_precision(s2, l2, ap_options{.average = average::none, .encoding = encoding},
-                                            execution_env{1}, [&] { detail::report_invalid(sv, lv, encoding); });
+    const ap_options options{.method = method, .average = average::none, .encoding = encoding, .epsilon = epsilon};
+    auto r = detail::mean_average_precision(s2, l2, options, detail::class_scope({}, 1), execution_env{1},
+                                            [&] { detail::report_invalid(sv, lv, encoding); });
     std::int64_t negatives = 0;
     for (index_t i = 0; i < n; ++i) negatives += decode_label(lv(i), encoding) == label_state::negative;
     return result{r.per_class[0], r.positives[0], negatives};
   });
 }
 
-// Mean average precision over the C columns of scores [N, C] with labels [N, C].
+// Mean average precision over the C columns of scores [N, C] with labels [N, C], or over the
+// columns `classes` (distinct indices, no copy of the data; per_class follows their order).
 template <viewable S, viewable L>
 mean_average_precision_result mean_average_precision(const S& scores, const L& labels,
                                                      const ap_options& options = {},
+                                                     std::span<const index_t> classes = {},
                                                      const execution_env& env = {}) {
   static_assert(decltype(as_view(scores))::rank() == 2 && decltype(as_view(labels))::rank() == 2,
                 "mlr::mean_average_precision takes N x C (rank-2) scores and labels.");
@@ -321,8 +353,9 @@ mean_average_precision_result mean_average_precision(const S& scores, const L& l
   return detail::with_checked_views<result>(scores, labels, [&](const auto& sv, const auto& lv) {
     using T = typename std::remove_cvref_t<decltype(sv)>::value_type;
     using Lt = typename std::remove_cvref_t<decltype(lv)>::value_type;
-    return detail::mean_average_precision(detail::score_view<T>(sv), detail::label_view<Lt>(lv), options, env,
-                                          [&] { detail::report_invalid(sv, lv, options.encoding); });
+    const detail::class_scope scope(classes, sv.extent(1));
+    return detail::mean_average_precision(detail::score_view<T>(sv), detail::label_view<Lt>(lv), options, scope, env,
+                                          [&] { detail::report_invalid(sv, lv, options.encoding, scope); });
   });
 }
 

@@ -2,6 +2,7 @@
 // The checked inputs of every metric: views of the caller's tensors (element types, host memory,
 // equal non-empty shapes), the classes in scope, and the error naming the first bad entry.
 #include <algorithm>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -20,6 +21,14 @@ template <class T>
 using score_view = strided_view<const T, 2>;
 template <class L>
 using label_view = strided_view<const L, 2>;
+
+// The result of an AP kernel over groups of classes (one group per class: per-class APs; one
+// group for all: the micro average).
+struct grouped_ap {
+  std::vector<double> ap;               // NaN for a group without positives
+  std::vector<std::int64_t> positives;  // per group
+  bool valid_input;                     // false: some score is not finite or some label invalid
+};
 
 // The boundary of every metric entry point: the views of the caller's tensors, their element
 // types (compile time), host memory, equal non-empty shapes; then f(scores view, labels view).

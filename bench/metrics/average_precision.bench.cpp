@@ -70,7 +70,7 @@ void bm_mlr(benchmark::State& state, shape s, mlr::average avg, unsigned threads
   const mlr::execution_env env{threads};
   double value = 0.0;
   for (auto _ : state) {
-    auto r = mlr::mean_average_precision(S, Y, options, env);
+    auto r = mlr::mean_average_precision(S, Y, options, {}, env);
     benchmark::DoNotOptimize(r.per_class.data());
     value = avg == mlr::average::none ? r.per_class[0] : r.value;
   }
@@ -97,7 +97,7 @@ void bm_naive(benchmark::State& state, shape s, mlr::average avg) {
   state.counters["value"] = value;
   // The baseline must compute what the library computes (outside the timed loop).
   const auto [S, Y] = views(d);
-  const auto r = mlr::mean_average_precision(S, Y, {.average = avg}, {});
+  const auto r = mlr::mean_average_precision(S, Y, {.average = avg});
   double diff = std::abs((avg == mlr::average::none ? r.per_class[0] : r.value) - value);
   for (std::size_t c = 0; c < per_class.size(); ++c)
     if (!(std::isnan(per_class[c]) && std::isnan(r.per_class[c])))

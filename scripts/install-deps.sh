@@ -7,6 +7,7 @@ packages=(
   libeigen3-dev xtensor-dev libboost-dev catch2 libbenchmark-dev libdlpack-dev
   pybind11-dev python3-dev python3-numpy python3-sklearn python3-pytest python3-venv
   python3-torch libtorch-dev
+  clang-14 libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do

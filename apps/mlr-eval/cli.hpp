@@ -16,6 +16,7 @@
 #include "mlr/core/error.hpp"
 #include "mlr/core/policies.hpp"
 #include "mlr/metrics/average_precision.hpp"
+#include "mlr/metrics/presets.hpp"
 #include "support.hpp"
 
 namespace mlr_eval {
@@ -42,6 +43,8 @@ inline std::string help_text() {
          "                [--empty-class " + policy_choices<mlr::empty_class>() + "]\n" +
          "                [--labels " + policy_choices<mlr::label_encoding>() + "]\n" +
          "                [--epsilon E] [--classes LIST] [--class-names FILE|LIST] [--threads N] [--json]\n"
+         "                [--preset " + policy_choices<mlr::preset>() + "]\n" +
+         "                [--top-k K] [--threshold T | --relative MU]\n"
          "       mlr-eval --write-demo DIR\n"
          "       mlr-eval --help | --version\n"
          "\n"
@@ -70,6 +73,13 @@ inline std::string help_text() {
          "--class-names N  names for the table: a file with one name per line, or a comma list.\n"
          "--threads N      worker threads, 0 = one per hardware thread (results never depend on it).\n"
          "--json           print one JSON object instead of the table.\n"
+         "--preset P       evaluate every metric a reference implementation reports, with its options\n"
+         "                 (METHOD.md 4.8, 4.9): mAP, and as the source does top-k P/R/F1, threshold\n"
+         "                 metrics, LRAP. --method, --average, --empty-class, --epsilon and --labels\n"
+         "                 given explicitly override the preset's (--labels applies to every metric).\n"
+         "--top-k K        also report top-k precision, recall and F1 (micro-pooled) at K >= 1.\n"
+         "--threshold T    also report CP, CR, cf1_mean, cf1_harmonic, OP, OR, OF1 at score > T.\n"
+         "--relative MU    the same at the per-image relative threshold min + MU (max - min), MU in [0, 1].\n"
          "--write-demo DIR write the demo as DIR/scores.npy (float32), DIR/labels.npy (int8) and\n"
          "                 DIR/classes.txt, to re-run it from files.\n"
          "\n"
@@ -78,6 +88,8 @@ inline std::string help_text() {
          "\"line, column\" in a .csv file are 1-based, as an editor shows them.\n";
 }
 
+enum ap_field : unsigned { ap_method_bit = 1, ap_average_bit = 2, ap_empty_bit = 4, ap_encoding_bit = 8, ap_epsilon_bit = 16 };
+
 struct class_range {
   std::uint64_t first, last;  // inclusive
 };
@@ -85,6 +97,11 @@ struct class_range {
 struct cli_options {
   std::vector<std::string> files;  // SCORES LABELS; none for the demo
   mlr::ap_options ap;
+  unsigned ap_given = 0;  // ap_field bits: the AP options given explicitly (they override a preset)
+  std::optional<mlr::preset> preset;
+  std::optional<std::int64_t> top_k;
+  std::optional<double> threshold;  // --threshold
+  std::optional<double> relative;   // --relative
   unsigned threads = 0;
   std::optional<std::vector<class_range>> classes;
   std::optional<std::string> class_names;
@@ -130,6 +147,23 @@ inline double parse_epsilon(std::string_view text) {
   return value;
 }
 
+inline double parse_real(std::string_view option, std::string_view text, double lo, double hi,
+                         std::string_view expected) {
+  const std::string_view t = trim(text);
+  double value = 0;
+  const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
+  if (t.empty() || ec != std::errc() || end != t.data() + t.size() || !(value >= lo && value <= hi))
+    throw usage_error(std::string(option) + ": expected " + std::string(expected) + ", found " + in_quotes(text));
+  return value;
+}
+
+inline std::int64_t parse_k(std::string_view text) {
+  const auto n = parse_unsigned(trim(text));
+  if (!n || *n == 0 || *n > 1000000000)
+    throw usage_error("--top-k: expected a whole number of classes from 1 to 1000000000, found " + in_quotes(text));
+  return static_cast<std::int64_t>(*n);
+}
+
 template <class E>
 E parse_policy_option(std::string_view value) {
   try {
@@ -146,20 +180,49 @@ struct option_spec {
   void (*apply)(cli_options&, std::string_view value);
 };
 
-inline constexpr std::array<option_spec, 13> option_specs{{
+inline constexpr std::array<option_spec, 17> option_specs{{
     {"--method", true,
-     [](cli_options& o, std::string_view v) { o.ap.method = parse_policy_option<mlr::ap_method>(v); }},
+     [](cli_options& o, std::string_view v) {
+       o.ap.method = parse_policy_option<mlr::ap_method>(v);
+       o.ap_given |= ap_method_bit;
+     }},
     {"--average", true,
-     [](cli_options& o, std::string_view v) { o.ap.average = parse_policy_option<mlr::average>(v); }},
+     [](cli_options& o, std::string_view v) {
+       o.ap.average = parse_policy_option<mlr::average>(v);
+       o.ap_given |= ap_average_bit;
+     }},
     {"--empty-class", true,
-     [](cli_options& o, std::string_view v) { o.ap.empty_class = parse_policy_option<mlr::empty_class>(v); }},
+     [](cli_options& o, std::string_view v) {
+       o.ap.empty_class = parse_policy_option<mlr::empty_class>(v);
+       o.ap_given |= ap_empty_bit;
+     }},
     {"--labels", true,
-     [](cli_options& o, std::string_view v) { o.ap.encoding = parse_policy_option<mlr::label_encoding>(v); }},
+     [](cli_options& o, std::string_view v) {
+       o.ap.encoding = parse_policy_option<mlr::label_encoding>(v);
+       o.ap_given |= ap_encoding_bit;
+     }},
     {"--encoding", true,  // the C++ and Python name of --labels
-     [](cli_options& o, std::string_view v) { o.ap.encoding = parse_policy_option<mlr::label_encoding>(v); }},
+     [](cli_options& o, std::string_view v) {
+       o.ap.encoding = parse_policy_option<mlr::label_encoding>(v);
+       o.ap_given |= ap_encoding_bit;
+     }},
     {"--classes", true, [](cli_options& o, std::string_view v) { o.classes = parse_class_list(v); }},
     {"--class-names", true, [](cli_options& o, std::string_view v) { o.class_names = std::string(v); }},
-    {"--epsilon", true, [](cli_options& o, std::string_view v) { o.ap.epsilon = parse_epsilon(v); }},
+    {"--epsilon", true,
+     [](cli_options& o, std::string_view v) {
+       o.ap.epsilon = parse_epsilon(v);
+       o.ap_given |= ap_epsilon_bit;
+     }},
+    {"--preset", true, [](cli_options& o, std::string_view v) { o.preset = parse_policy_option<mlr::preset>(v); }},
+    {"--top-k", true, [](cli_options& o, std::string_view v) { o.top_k = parse_k(v); }},
+    {"--threshold", true,
+     [](cli_options& o, std::string_view v) {
+       o.threshold = parse_real("--threshold", v, -1e300, 1e300, "a finite number");
+     }},
+    {"--relative", true,
+     [](cli_options& o, std::string_view v) {
+       o.relative = parse_real("--relative", v, 0.0, 1.0, "a number from 0 to 1");
+     }},
     {"--threads", true, [](cli_options& o, std::string_view v) { o.threads = parse_threads(v); }},
     {"--write-demo", true, [](cli_options& o, std::string_view v) { o.write_demo = std::string(v); }},
     {"--json", false, [](cli_options& o, std::string_view) { o.json = true; }},
@@ -178,6 +241,7 @@ inline void check_arguments(const cli_options& o, std::size_t options_given) {
   if (o.help || o.version) return;
   if (o.write_demo && (options_given != 1 || !o.files.empty()))
     throw usage_error("--write-demo DIR takes no other arguments");
+  if (o.threshold && o.relative) throw usage_error("--threshold and --relative exclude each other");
   if (o.files.size() == 1 || o.files.size() > 2)
     throw usage_error("expected two files, SCORES and LABELS, found " + std::to_string(o.files.size()));
 }

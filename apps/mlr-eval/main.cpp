@@ -23,6 +23,10 @@
 #include "mlr/adapt/raw.hpp"
 #include "mlr/core/execution.hpp"
 #include "mlr/metrics/average_precision.hpp"
+#include "mlr/metrics/lrap.hpp"
+#include "mlr/metrics/presets.hpp"
+#include "mlr/metrics/threshold.hpp"
+#include "mlr/metrics/top_k.hpp"
 #include "mlr/version.hpp"
 #include "npy.hpp"
 #include "report.hpp"
@@ -129,25 +133,90 @@ std::vector<std::string> class_names_option(const std::string& value, index_t cl
   return names;
 }
 
-mlr::mean_average_precision_result mean_average_precision(const host_matrix& scores,
-                                                          const host_matrix& labels,
-                                                          const mlr::ap_options& options,
-                                                          std::span<const index_t> classes, unsigned threads) {
-  return visit_view(scores, [&](auto sv) -> mlr::mean_average_precision_result {
+// f(scores view, labels view) -> R, for float32/float64 scores and any label type.
+template <class R, class F>
+R with_views(const host_matrix& scores, const host_matrix& labels, F&& f) {
+  return visit_view(scores, [&](auto sv) -> R {
     using S = typename decltype(sv)::value_type;
     if constexpr (!std::is_floating_point_v<S>) {
       throw failure("scores must be float32 or float64, found " + std::string(mlr::to_string(scores.type)));
     } else {
-      return visit_view(labels, [&](auto lv) {
-        return mlr::mean_average_precision(sv, lv, options, classes, mlr::execution_env{threads});
-      });
+      return visit_view(labels, [&](auto lv) -> R { return f(sv, lv); });
     }
   });
 }
 
+mlr::mean_average_precision_result mean_average_precision(const host_matrix& scores,
+                                                          const host_matrix& labels,
+                                                          const mlr::ap_options& options,
+                                                          std::span<const index_t> classes, unsigned threads) {
+  return with_views<mlr::mean_average_precision_result>(scores, labels, [&](auto sv, auto lv) {
+    return mlr::mean_average_precision(sv, lv, options, classes, mlr::execution_env{threads});
+  });
+}
+
+// The AP options: the preset's, with the ones given explicitly on top.
+mlr::ap_options resolve_ap_options(const cli_options& o) {
+  if (!o.preset) return o.ap;
+  mlr::ap_options ap = mlr::protocol_of(*o.preset).ap;
+  if (o.ap_given & ap_method_bit) ap.method = o.ap.method;
+  if (o.ap_given & ap_average_bit) ap.average = o.ap.average;
+  if (o.ap_given & ap_empty_bit) ap.empty_class = o.ap.empty_class;
+  if (o.ap_given & ap_encoding_bit) ap.encoding = o.ap.encoding;
+  if (o.ap_given & ap_epsilon_bit) ap.epsilon = o.ap.epsilon;
+  return ap;
+}
+
+// Top-k, threshold metrics and LRAP as the preset and --top-k / --threshold / --relative ask,
+// all on the same labels encoding as the AP and over the same classes.
+summary_metrics evaluate_summary(const inputs& in, const cli_options& o, const mlr::ap_options& ap,
+                                 std::span<const index_t> classes) {
+  summary_metrics m;
+  m.requested = o.preset || o.top_k || o.threshold || o.relative;
+  if (!m.requested) return m;
+  m.preset = o.preset;
+  const mlr::protocol* p = o.preset ? &mlr::protocol_of(*o.preset) : nullptr;
+  const mlr::execution_env env{o.threads};
+
+  std::vector<std::int64_t> ks;
+  if (p)
+    for (const std::int64_t k : p->top_k)
+      if (k > 0) ks.push_back(k);
+  if (o.top_k && std::find(ks.begin(), ks.end(), *o.top_k) == ks.end()) ks.push_back(*o.top_k);
+  m.top_k_options = p ? p->top_k_opts : mlr::top_k_options{};
+  m.top_k_options.encoding = ap.encoding;
+  for (const std::int64_t k : ks)
+    m.top_k.emplace_back(k, with_views<mlr::top_k_result>(in.scores, in.labels, [&](auto sv, auto lv) {
+                           return mlr::top_k(sv, lv, k, m.top_k_options, classes, env);
+                         }));
+
+  std::optional<mlr::threshold_options> t = p ? p->threshold : std::nullopt;
+  if (o.threshold) {
+    if (!t) t = mlr::threshold_options{};
+    t->kind = mlr::threshold_kind::absolute;
+    t->threshold = *o.threshold;
+  } else if (o.relative) {
+    if (!t) t = mlr::threshold_options{};
+    t->kind = mlr::threshold_kind::relative;
+    t->mu = *o.relative;
+  }
+  if (t) {
+    t->encoding = ap.encoding;
+    m.threshold_options = t;
+    m.threshold = with_views<mlr::threshold_result>(in.scores, in.labels, [&](auto sv, auto lv) {
+      return mlr::threshold_metrics(sv, lv, *t, classes, env);
+    });
+  }
+  if (p && p->lrap)
+    m.lrap = with_views<double>(in.scores, in.labels, [&](auto sv, auto lv) {
+      return mlr::label_ranking_average_precision(sv, lv, ap.encoding, classes, env);
+    });
+  return m;
+}
+
 evaluation evaluate(inputs in, const cli_options& o) {
   evaluation e;
-  e.options = o.ap;
+  e.options = resolve_ap_options(o);
   e.images = in.scores.rows;
   if (o.class_names) in.names = class_names_option(*o.class_names, in.scores.cols);
   e.subset = o.classes.has_value();
@@ -159,8 +228,9 @@ evaluation evaluate(inputs in, const cli_options& o) {
   if (!in.names.empty())
     for (const index_t c : e.columns) e.names.push_back(in.names[static_cast<std::size_t>(c)]);
   // The library evaluates the subset in place and names bad entries by their file column.
-  e.result = mean_average_precision(in.scores, in.labels, o.ap, e.subset ? std::span<const index_t>(e.columns)
-                                                                         : std::span<const index_t>(), o.threads);
+  const auto scope = e.subset ? std::span<const index_t>(e.columns) : std::span<const index_t>();
+  e.result = mean_average_precision(in.scores, in.labels, e.options, scope, o.threads);
+  e.summary = evaluate_summary(in, o, e.options, scope);
   return e;
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,11 +11,26 @@
 #include "matrix.hpp"
 #include "mlr/core/policies.hpp"
 #include "mlr/metrics/average_precision.hpp"
+#include "mlr/metrics/presets.hpp"
+#include "mlr/metrics/threshold.hpp"
+#include "mlr/metrics/top_k.hpp"
 
 namespace mlr_eval {
 
+// The metrics beyond mAP (--preset, --top-k, --threshold, --relative).
+struct summary_metrics {
+  bool requested = false;  // any of those options: the summary table / "metrics" object is printed
+  std::optional<mlr::preset> preset;
+  mlr::top_k_options top_k_options;
+  std::vector<std::pair<std::int64_t, mlr::top_k_result>> top_k;
+  std::optional<mlr::threshold_options> threshold_options;
+  std::optional<mlr::threshold_result> threshold;
+  std::optional<double> lrap;
+};
+
 struct evaluation {
   mlr::ap_options options;
+  summary_metrics summary;
   index_t images = 0;
   std::vector<index_t> columns;    // the file column of each evaluated class
   bool subset = false;             // chosen with --classes
@@ -71,7 +87,8 @@ inline std::string printable(std::string_view name) {
 }
 
 inline std::string options_line(const evaluation& e) {
-  std::string s = "--method " + std::string(mlr::to_string(e.options.method)) + " --average " +
+  std::string s = e.summary.preset ? "--preset " + std::string(mlr::to_string(*e.summary.preset)) + " " : "";
+  s += "--method " + std::string(mlr::to_string(e.options.method)) + " --average " +
                   std::string(mlr::to_string(e.options.average)) + " --empty-class " +
                   std::string(mlr::to_string(e.options.empty_class)) + " --labels " +
                   std::string(mlr::to_string(e.options.encoding));
@@ -150,6 +167,8 @@ std::string json_array(const std::vector<T>& values, F&& item) {
 
 }  // namespace report_detail
 
+inline std::string summary_table(const evaluation& e);
+
 inline std::string table_report(const evaluation& e) {
   using namespace report_detail;
   const auto& r = e.result;
@@ -180,7 +199,92 @@ inline std::string table_report(const evaluation& e) {
   out += pad_right("data", w) + "N = " + std::to_string(e.images) +
          " images, C = " + std::to_string(e.columns.size()) + " classes, " + std::to_string(empties) +
          (empties == 1 ? " empty class" : " empty classes") + "\n";
+  if (e.summary.requested) out += "\n" + summary_table(e);
   return out;
+}
+
+// The summary table: mAP with its flavour, top-k rows, threshold rows, LRAP; fractions, 6 decimals.
+inline std::string summary_table(const evaluation& e) {
+  using namespace report_detail;
+  const summary_metrics& m = e.summary;
+  std::vector<std::pair<std::string, double>> rows;
+  rows.emplace_back("mAP (" + std::string(mlr::to_string(e.options.method)) + ", " +
+                        std::string(mlr::to_string(e.options.average)) + ")",
+                    e.result.value);
+  for (const auto& [k, r] : m.top_k) {
+    const std::string at = "@" + std::to_string(k);
+    rows.emplace_back("P" + at, r.precision);
+    rows.emplace_back("R" + at, r.recall);
+    rows.emplace_back("F1" + at, r.f1);
+  }
+  if (m.threshold) {
+    const auto& t = *m.threshold;
+    rows.emplace_back("CP", t.cp);
+    rows.emplace_back("CR", t.cr);
+    rows.emplace_back("cf1_mean", t.cf1_mean);
+    rows.emplace_back("cf1_harmonic", t.cf1_harmonic);
+    rows.emplace_back("OP", t.op);
+    rows.emplace_back("OR", t.or_);
+    rows.emplace_back("OF1", t.of1);
+  }
+  if (m.lrap) rows.emplace_back("LRAP", *m.lrap);
+  std::size_t w = 6;
+  for (const auto& row : rows) w = std::max(w, row.first.size());
+  std::string out = pad_right("metric", w + 2) + "value\n";
+  for (const auto& [name, value] : rows)
+    out += pad_right(name, w + 2) + (std::isnan(value) ? std::string("n/a") : format("%.6f", value)) + "\n";
+  if (m.preset) {
+    const auto& p = mlr::protocol_of(*m.preset);
+    out += "preset " + std::string(p.name) + ": " + std::string(p.source) + "\n";
+  }
+  if (!m.top_k.empty())
+    out += "top-k: --labels " + std::string(mlr::to_string(m.top_k_options.encoding)) + ", ignored " +
+           std::string(mlr::to_string(m.top_k_options.ignored)) + ", zero_division " +
+           std::string(mlr::to_string(m.top_k_options.zero_division)) + "\n";
+  if (m.threshold_options) {
+    const auto& t = *m.threshold_options;
+    out += "threshold: " +
+           (t.kind == mlr::threshold_kind::relative ? "relative, mu " + format("%.17g", t.mu)
+                                                    : "score " + std::string(t.comparison == mlr::comparison::greater
+                                                                                 ? ">"
+                                                                                 : ">=") +
+                                                          " " + format("%.17g", t.threshold)) +
+           ", zero_division " + std::string(mlr::to_string(t.zero_division)) + ", predicted_count " +
+           std::string(mlr::to_string(t.count)) + "\n";
+  }
+  return out;
+}
+
+// The "metrics" object of the JSON report: one object per metric.
+inline std::string json_metrics(const evaluation& e) {
+  using namespace report_detail;
+  const summary_metrics& m = e.summary;
+  std::string out = "{\n    \"mAP\": {\"value\": " + json_number(e.result.value) +
+                    ", \"method\": " + json_string(mlr::to_string(e.options.method)) +
+                    ", \"average\": " + json_string(mlr::to_string(e.options.average)) +
+                    ", \"empty_class\": " + json_string(mlr::to_string(e.options.empty_class)) +
+                    ", \"epsilon\": " + json_number(e.options.epsilon) + "}";
+  for (const auto& [k, r] : m.top_k)
+    out += ",\n    \"top_" + std::to_string(k) + "\": {\"k\": " + std::to_string(k) +
+           ", \"precision\": " + json_number(r.precision) + ", \"recall\": " + json_number(r.recall) +
+           ", \"f1\": " + json_number(r.f1) + ", \"true_positives\": " + std::to_string(r.true_positives) +
+           ", \"predicted\": " + std::to_string(r.predicted) + ", \"positives\": " + std::to_string(r.positives) +
+           ", \"ignored\": " + json_string(mlr::to_string(m.top_k_options.ignored)) +
+           ", \"zero_division\": " + json_string(mlr::to_string(m.top_k_options.zero_division)) + "}";
+  if (m.threshold) {
+    const auto& t = *m.threshold;
+    const auto& o = *m.threshold_options;
+    out += ",\n    \"threshold\": {\"kind\": " + json_string(mlr::to_string(o.kind)) +
+           ", \"threshold\": " + json_number(o.threshold) + ", \"mu\": " + json_number(o.mu) +
+           ", \"comparison\": " + json_string(mlr::to_string(o.comparison)) +
+           ", \"zero_division\": " + json_string(mlr::to_string(o.zero_division)) +
+           ", \"count\": " + json_string(mlr::to_string(o.count)) + ", \"cp\": " + json_number(t.cp) +
+           ", \"cr\": " + json_number(t.cr) + ", \"cf1_mean\": " + json_number(t.cf1_mean) +
+           ", \"cf1_harmonic\": " + json_number(t.cf1_harmonic) + ", \"op\": " + json_number(t.op) +
+           ", \"or\": " + json_number(t.or_) + ", \"of1\": " + json_number(t.of1) + "}";
+  }
+  if (m.lrap) out += ",\n    \"lrap\": {\"value\": " + json_number(*m.lrap) + "}";
+  return out + "\n  }";
 }
 
 inline std::string json_report(const evaluation& e) {
@@ -205,8 +309,13 @@ inline std::string json_report(const evaluation& e) {
   out +=
       "  \"empty\": " + json_array(empty, [](bool b) { return std::string(b ? "true" : "false"); }) + ",\n";
   out += "  \"indices\": " + json_array(e.columns, integer) + ",\n";
-  out += "  \"names\": " + (e.names.empty() ? std::string("null") : json_array(e.names, json_string)) + "\n";
-  return out + "}\n";
+  out += "  \"names\": " + (e.names.empty() ? std::string("null") : json_array(e.names, json_string));
+  if (e.summary.requested) {
+    out += ",\n  \"preset\": " +
+           (e.summary.preset ? json_string(mlr::to_string(*e.summary.preset)) : std::string("null"));
+    out += ",\n  \"metrics\": " + json_metrics(e);
+  }
+  return out + "\n}\n";
 }
 
 }  // namespace mlr_eval

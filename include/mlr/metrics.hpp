@@ -4,3 +4,4 @@
 #include "mlr/metrics/threshold.hpp"
 #include "mlr/metrics/lrap.hpp"
 #include "mlr/metrics/top_k.hpp"
+#include "mlr/metrics/presets.hpp"

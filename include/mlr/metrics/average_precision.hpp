@@ -197,7 +197,7 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
     auto copy = [&](index_t r, index_t k, T score, L label) {
       const bool ok = is_finite_score(score) & is_label_value(label);
       all_valid &= ok;
-      tile[static_cast<std::size_t>(k * tile_rows + r)] = (label == negative) & ok ? score : skip;
+      tile[static_cast<std::size_t>(k * tile_rows + r)] = ((label == negative) & ok) ? score : skip;
     };
     for (index_t top = first_row; top < last_row; top += tile_rows) {
       const index_t height = std::min(last_row, top + tile_rows) - top;

@@ -24,6 +24,7 @@
 #include "mlr/metrics/average_precision.hpp"
 #include "mlr/version.hpp"
 #include "support/naive_ap.hpp"
+#include "support/shared_data.hpp"
 #include "support/synthetic.hpp"
 
 #ifndef MLR_BENCH_COMPILE_FLAGS
@@ -32,35 +33,11 @@
 
 namespace {
 
+using mlr_bench::data_for;
 using mlr_bench::dataset;
+using mlr_bench::set_rates;
 using mlr_bench::shape;
-
-// One dataset alive at a time (NUS-WIDE GZSL in float64 alone is 976 MB): benchmarks are
-// registered grouped by shape and dtype, so each matrix is generated once.
-template <class T>
-const dataset<T>& data_for(const shape& s) {
-  static std::string key;
-  static std::shared_ptr<void> slot;
-  const std::string want = std::string(s.name) + (sizeof(T) == 4 ? "/f32" : "/f64");
-  if (key != want) {
-    slot.reset();
-    slot = std::make_shared<dataset<T>>(mlr_bench::make_dataset<T>(s));
-    key = want;
-  }
-  return *static_cast<const dataset<T>*>(slot.get());
-}
-
-template <class T>
-auto views(const dataset<T>& d) {
-  return std::pair{mlr::make_view(d.scores.data(), {d.dims.rows, d.dims.cols}),
-                   mlr::make_view(d.labels.data(), {d.dims.rows, d.dims.cols})};
-}
-
-template <class T>
-void set_rates(benchmark::State& state, const dataset<T>& d) {
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(d.entries()));
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(d.input_bytes()));
-}
+using mlr_bench::views;
 
 template <class T>
 void bm_mlr(benchmark::State& state, shape s, mlr::average avg, unsigned threads) {

@@ -5,6 +5,7 @@
 // (ties counted pessimistically); an image with no relevant candidate, or only relevant ones,
 // scores 1. The result is the mean over images. Ignored entries are not candidates.
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -17,61 +18,26 @@
 #include "mlr/core/policies.hpp"
 #include "mlr/core/view.hpp"
 #include "mlr/metrics/detail/inputs.hpp"
-#include "mlr/metrics/top_k.hpp"
+#include "mlr/metrics/average_precision.hpp"
 
 namespace mlr {
 namespace detail {
 
+// A sample's LRAP is the step AP of its row: a relevant label's precision at the end of its tie
+// block is scikit-learn's pessimistic |{relevant >= s}| / |{candidates >= s}|, and a row whose
+// candidates are all relevant has AP 1; a row without relevant labels scores 1. So LRAP is the
+// samples average of step AP with empty rows counted as 1, computed by the step kernel on the
+// transposed matrix: O(C) per row after sorting its few relevant scores, no sort of the row.
 template <class T, class L>
 double label_ranking_average_precision(score_view<T> scores, label_view<L> labels, label_encoding encoding,
                                        const class_scope& scope, const execution_env& env, bool& valid_input) {
-  const index_t rows = scores.extent(0), width = scope.size();
-  std::vector<double> sums(row_blocks(rows), 0.0);
-  valid_input = for_row_blocks<T>(
-      rows, width, env.thread_count(),
-      [&](std::size_t b, index_t first, index_t last, std::vector<ranked_class<T>>& cand) {
-        bool ok = true;
-        double sum = 0.0;
-        for (index_t i = first; i < last; ++i) {
-          index_t m = 0, relevant = 0;
-          for (index_t q = 0; q < width; ++q) {
-            const index_t j = scope[q];
-            const T s = scores(i, j);
-            const label_state state = decode_label(labels(i, j), encoding);
-            const bool good = std::isfinite(s) && state != label_state::invalid;
-            ok &= good;
-            if (state == label_state::ignored) continue;
-            const bool pos = state == label_state::positive;
-            relevant += pos;
-            cand[static_cast<std::size_t>(m++)] = ranked_class<T>{s, j, pos};
-          }
-          if (relevant == 0 || relevant == m) {
-            sum += 1.0;
-            continue;
-          }
-          std::sort(cand.begin(), cand.begin() + m);  // descending scores
-          // Every entry of a tie block has the rank of the block's end (pessimistic ties).
-          double row = 0.0;
-          index_t above = 0, relevant_above = 0;
-          for (index_t t = 0; t < m;) {
-            index_t e = t, block_relevant = 0;
-            for (; e < m && cand[static_cast<std::size_t>(e)].score == cand[static_cast<std::size_t>(t)].score; ++e)
-              block_relevant += cand[static_cast<std::size_t>(e)].positive;
-            above = e;
-            relevant_above += block_relevant;
-            if (block_relevant)
-              row += static_cast<double>(block_relevant) * static_cast<double>(relevant_above) /
-                     static_cast<double>(above);
-            t = e;
-          }
-          sum += row / static_cast<double>(relevant);
-        }
-        sums[b] = sum;
-        return ok;
-      });
-  double total = 0.0;
-  for (double s : sums) total += s;
-  return total / static_cast<double>(rows);
+  const index_t rows = scores.extent(0);
+  const auto per_row = step_ap_by_group(transpose(scores), transpose(labels), encoding, class_scope({}, rows), scope,
+                                        one_group_per_class(rows), static_cast<std::size_t>(rows), env.thread_count());
+  valid_input = per_row.valid_input;
+  double sum = 0.0;
+  for (double ap : per_row.ap) sum += std::isnan(ap) ? 1.0 : ap;
+  return sum / static_cast<double>(rows);
 }
 
 }  // namespace detail

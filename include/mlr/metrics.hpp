@@ -5,3 +5,5 @@
 #include "mlr/metrics/lrap.hpp"
 #include "mlr/metrics/top_k.hpp"
 #include "mlr/metrics/presets.hpp"
+#include "mlr/metrics/accumulator.hpp"
+#include "mlr/metrics/binned_accumulator.hpp"

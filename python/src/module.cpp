@@ -144,6 +144,7 @@ ValueError
 
 void bind_threshold(pybind11::module_&);
 void bind_ranking(pybind11::module_&);
+void bind_accumulator(pybind11::module_&);
 
 PYBIND11_MODULE(mlr, m) {
   using namespace mlr_python;
@@ -274,4 +275,5 @@ PYBIND11_MODULE(mlr, m) {
       py::arg("threads") = mlr::execution_env{}.threads, mean_average_precision_doc);
   bind_threshold(m);
   bind_ranking(m);
+  bind_accumulator(m);
 }

@@ -145,6 +145,7 @@ ValueError
 void bind_threshold(pybind11::module_&);
 void bind_ranking(pybind11::module_&);
 void bind_accumulator(pybind11::module_&);
+void bind_presets(pybind11::module_&);
 
 PYBIND11_MODULE(mlr, m) {
   using namespace mlr_python;
@@ -276,4 +277,5 @@ PYBIND11_MODULE(mlr, m) {
   bind_threshold(m);
   bind_ranking(m);
   bind_accumulator(m);
+  bind_presets(m);
 }

@@ -63,7 +63,7 @@ int run(const mlr_bench::shape& s, mlr::average avg, unsigned threads) {
   const bool hwm_ok = reset_hwm();
   const long hwm_before = status_kib("VmHWM");
   const auto t0 = std::chrono::steady_clock::now();
-  const auto r = mlr::mean_average_precision(S, Y, {.average = avg}, {}, {threads});
+  const auto r = mlr::mean_average_precision(S, Y, {.average = avg}, {}, {.threads = threads});
   const auto t1 = std::chrono::steady_clock::now();
   const long maxrss_after = maxrss_kib();
   const long hwm_after = status_kib("VmHWM");

@@ -1,16 +1,19 @@
 // mlr::top_k, mlr::threshold_metrics and mlr::label_ranking_average_precision at protocol shapes,
 // each beside the raw loop a user would otherwise write (single-threaded): a full std::sort of
-// every row for top-k, a per-entry count for the threshold metrics, the O(C^2) definition of LRAP
-// per row. Named <impl>/<metric>/<shape>[/threads:<n>]; items/s counts matrix entries, bytes/s
-// input bytes (float32 scores + int8 labels). Data: bench/support/synthetic.hpp.
+// every row for top-k, a per-entry count for the threshold metrics, the definition of LRAP
+// (one pass over the row per relevant label) -- and the read floor, a pass that only reads every input byte.
+// Named <impl>/<metric>/<shape>[/threads:<n>]; items/s counts matrix entries, bytes/s input bytes
+// (float32 scores + int8 labels). Data: bench/support/synthetic.hpp.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <numeric>
 #include <vector>
 
 #include "mlr/adapt/raw.hpp"
+#include "mlr/core/detail/parallel.hpp"
 #include "mlr/metrics/lrap.hpp"
 #include "mlr/metrics/threshold.hpp"
 #include "mlr/metrics/top_k.hpp"
@@ -27,14 +30,14 @@ using mlr_bench::views;
 void bm_top_k(benchmark::State& state, shape s, unsigned threads) {
   const auto& d = data_for<float>(s);
   const auto [S, Y] = views(d);
-  for (auto _ : state) benchmark::DoNotOptimize(mlr::top_k(S, Y, 3, {}, {}, {threads}).f1);
+  for (auto _ : state) benchmark::DoNotOptimize(mlr::top_k(S, Y, 3, {}, {}, {.threads = threads}).f1);
   set_rates(state, d);
 }
 
 void bm_threshold(benchmark::State& state, shape s, unsigned threads) {
   const auto& d = data_for<float>(s);
   const auto [S, Y] = views(d);
-  for (auto _ : state) benchmark::DoNotOptimize(mlr::threshold_metrics(S, Y, {}, {}, {threads}).of1);
+  for (auto _ : state) benchmark::DoNotOptimize(mlr::threshold_metrics(S, Y, {}, {}, {.threads = threads}).of1);
   set_rates(state, d);
 }
 
@@ -42,7 +45,27 @@ void bm_lrap(benchmark::State& state, shape s, unsigned threads) {
   const auto& d = data_for<float>(s);
   const auto [S, Y] = views(d);
   for (auto _ : state)
-    benchmark::DoNotOptimize(mlr::label_ranking_average_precision(S, Y, mlr::label_encoding::canonical, {}, {threads}));
+    benchmark::DoNotOptimize(mlr::label_ranking_average_precision(S, Y, mlr::label_encoding::canonical, {}, {.threads = threads}));
+  set_rates(state, d);
+}
+
+// The read floor: every input byte read once and folded into a checksum, nothing else; split
+// into row ranges over `threads` threads like mlr's tasks. What "at memory bandwidth" means here.
+void bm_read_floor(benchmark::State& state, shape s, unsigned threads) {
+  const auto& d = data_for<float>(s);
+  const std::size_t parts = 64;
+  std::vector<std::uint64_t> folded(parts);
+  for (auto _ : state) {
+    mlr::detail::parallel_for(parts, threads, [&](std::size_t part, unsigned) {
+      const std::size_t begin = d.entries() * part / parts, end = d.entries() * (part + 1) / parts;
+      std::uint32_t a = 0;
+      std::uint8_t b = 0;
+      for (std::size_t e = begin; e < end; ++e) a ^= std::bit_cast<std::uint32_t>(d.scores[e]);
+      for (std::size_t e = begin; e < end; ++e) b ^= static_cast<std::uint8_t>(d.labels[e]);
+      folded[part] = a ^ b;
+    });
+    benchmark::DoNotOptimize(folded.data());
+  }
   set_rates(state, d);
 }
 
@@ -119,6 +142,7 @@ void register_all() {
       benchmark::RegisterBenchmark(("mlr/top_k" + suffix).c_str(), bm_top_k, s, threads)->UseRealTime()->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("mlr/threshold" + suffix).c_str(), bm_threshold, s, threads)->UseRealTime()->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("mlr/lrap" + suffix).c_str(), bm_lrap, s, threads)->UseRealTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("floor/read" + suffix).c_str(), bm_read_floor, s, threads)->UseRealTime()->Unit(benchmark::kMillisecond);
     }
     benchmark::RegisterBenchmark(("naive/top_k/" + shape_name).c_str(), bm_naive_top_k, s)->UseRealTime()->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("naive/threshold/" + shape_name).c_str(), bm_naive_threshold, s)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -130,7 +154,10 @@ void register_all() {
 
 int main(int argc, char** argv) {
   register_all();
+  benchmark::AddCustomContext("compile_flags", MLR_BENCH_COMPILE_FLAGS);
   benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  return 0;
 }

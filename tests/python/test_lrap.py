@@ -68,6 +68,43 @@ def test_class_subsets_equal_slicing(seed):
     assert ref.label_ranking_average_precision(s, y, classes=subset) == pytest.approx(expected, **TOL)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_wide_rows_and_heavy_ties_match_sklearn(seed):
+    # 300 classes, relevant shares from sparse (a few rungs: one counting pass each) to dense
+    # (hundreds of rungs: every entry ranked), scores on 1..64 levels or continuous.
+    rng = np.random.default_rng(400 + seed)
+    n, c = 120, 300
+    s = rng.uniform(size=(n, c))
+    levels = [1, 4, 64, 0, 1000, 0][seed]
+    if levels:
+        s = np.floor(s * levels) / levels
+    share = np.linspace(0.0, 1.0, n)[:, None] ** 2
+    y = (rng.uniform(size=(n, c)) < share).astype(np.int8)
+    expected = sk_lrap(y, s)
+    assert mlr.label_ranking_average_precision(s, y) == pytest.approx(expected, **TOL)
+    s32 = s.astype(np.float32)
+    assert mlr.label_ranking_average_precision(s32, y, threads=2) == pytest.approx(sk_lrap(y, s32), **TOL)
+    # Strided rows (Fortran order, every other column) take the general path.
+    assert mlr.label_ranking_average_precision(np.asfortranarray(s), np.asfortranarray(y)) == pytest.approx(
+        expected, **TOL)
+    assert mlr.label_ranking_average_precision(np.asfortranarray(s), np.asfortranarray(y.astype(bool))) == (
+        pytest.approx(expected, **TOL))
+    assert mlr.label_ranking_average_precision(s[:, ::2], y[:, ::2]) == pytest.approx(
+        sk_lrap(y[:, ::2], s[:, ::2]), **TOL)
+
+
+def test_first_bad_entry_is_named():
+    s = np.full((5000, 4), 0.5)
+    y = np.zeros((5000, 4), np.int8)
+    y[4000, 3] = 2
+    s[4999, 0] = np.nan
+    with pytest.raises(ValueError, match=r"scores: expected finite values, found nan at \(4999, 0\)"):
+        mlr.label_ranking_average_precision(s, y, threads=2)
+    s[4999, 0] = 0.5
+    with pytest.raises(ValueError, match=r"found 2 at \(4000, 3\)"):
+        mlr.label_ranking_average_precision(s, y, classes=[3, 1], threads=2)
+
+
 def test_threads_do_not_matter():
     rng = np.random.default_rng(5)
     s = np.round(rng.normal(size=(3000, 20)), 1)

@@ -44,15 +44,17 @@ inline std::string help_text() {
          "                [--labels " + policy_choices<mlr::label_encoding>() + "]\n" +
          "                [--epsilon E] [--classes LIST] [--class-names FILE|LIST] [--threads N] [--json]\n"
          "                [--preset " + policy_choices<mlr::preset>() + "]\n" +
-         "                [--top-k K] [--threshold T | --relative MU]\n"
+         "                [--top-k K]... [--threshold T | --relative MU] [--quiet]\n"
          "       mlr-eval --write-demo DIR\n"
          "       mlr-eval --help | --version\n"
          "\n"
          "Mean average precision of multi-label scores, every convention named as in mlr's C++ API.\n"
          "\n"
          "SCORES, LABELS   N x C arrays (N images, C classes) in .npy or .csv files.\n"
-         "                 .npy: 2-D, C order; scores <f4 or <f8; labels |i1 <i4 <i8 |u1 |b1 <f4 <f8\n"
-         "                 holding integers. .csv: comma-separated numbers, every row the same width;\n"
+         "                 .npy: 2-D, C or Fortran order; scores <f4 or <f8; labels |i1 <i4 <i8 |u1 |b1\n"
+         "                 <f4 <f8 holding integers; memory-mapped, not read into memory, so files\n"
+         "                 larger than the RAM left free work. .csv: comma-separated numbers, every\n"
+         "                 row the same width;\n"
          "                 an optional first row of class names names the classes.\n"
          "                 Without files, mlr-eval runs on a built-in demo (VOC-shaped, 4952 x 20).\n"
          "\n"
@@ -77,9 +79,11 @@ inline std::string help_text() {
          "                 (METHOD.md 4.8, 4.9): mAP, and as the source does top-k P/R/F1, threshold\n"
          "                 metrics, LRAP. --method, --average, --empty-class, --epsilon and --labels\n"
          "                 given explicitly override the preset's (--labels applies to every metric).\n"
-         "--top-k K        also report top-k precision, recall and F1 (micro-pooled) at K >= 1.\n"
+         "--top-k K        also report top-k precision, recall and F1 (micro-pooled) at K >= 1;\n"
+         "                 repeat it for several K: --top-k 3 --top-k 5.\n"
          "--threshold T    also report CP, CR, cf1_mean, cf1_harmonic, OP, OR, OF1 at score > T.\n"
          "--relative MU    the same at the per-image relative threshold min + MU (max - min), MU in [0, 1].\n"
+         "--quiet          no progress bar (it is drawn on stderr only when stderr is a terminal).\n"
          "--write-demo DIR write the demo as DIR/scores.npy (float32), DIR/labels.npy (int8) and\n"
          "                 DIR/classes.txt, to re-run it from files.\n"
          "\n"
@@ -99,7 +103,7 @@ struct cli_options {
   mlr::ap_options ap;
   unsigned ap_given = 0;  // ap_field bits: the AP options given explicitly (they override a preset)
   std::optional<mlr::preset> preset;
-  std::optional<std::int64_t> top_k;
+  std::vector<std::int64_t> top_k;  // every --top-k, in order
   std::optional<double> threshold;  // --threshold
   std::optional<double> relative;   // --relative
   unsigned threads = 0;
@@ -107,6 +111,7 @@ struct cli_options {
   std::optional<std::string> class_names;
   std::optional<std::string> write_demo;
   bool json = false;
+  bool quiet = false;
   bool help = false;
   bool version = false;
 };
@@ -173,14 +178,16 @@ E parse_policy_option(std::string_view value) {
   }
 }
 
-// One row per option: its name, whether it takes a value, and what it sets.
+// One row per option: its name, whether it takes a value, what it sets, and whether it may be
+// given more than once.
 struct option_spec {
   std::string_view name;
   bool takes_value;
   void (*apply)(cli_options&, std::string_view value);
+  bool repeatable = false;
 };
 
-inline constexpr std::array<option_spec, 17> option_specs{{
+inline constexpr std::array<option_spec, 18> option_specs{{
     {"--method", true,
      [](cli_options& o, std::string_view v) {
        o.ap.method = parse_policy_option<mlr::ap_method>(v);
@@ -214,7 +221,7 @@ inline constexpr std::array<option_spec, 17> option_specs{{
        o.ap_given |= ap_epsilon_bit;
      }},
     {"--preset", true, [](cli_options& o, std::string_view v) { o.preset = parse_policy_option<mlr::preset>(v); }},
-    {"--top-k", true, [](cli_options& o, std::string_view v) { o.top_k = parse_k(v); }},
+    {"--top-k", true, [](cli_options& o, std::string_view v) { o.top_k.push_back(parse_k(v)); }, true},
     {"--threshold", true,
      [](cli_options& o, std::string_view v) {
        o.threshold = parse_real("--threshold", v, -1e300, 1e300, "a finite number");
@@ -226,6 +233,7 @@ inline constexpr std::array<option_spec, 17> option_specs{{
     {"--threads", true, [](cli_options& o, std::string_view v) { o.threads = parse_threads(v); }},
     {"--write-demo", true, [](cli_options& o, std::string_view v) { o.write_demo = std::string(v); }},
     {"--json", false, [](cli_options& o, std::string_view) { o.json = true; }},
+    {"--quiet", false, [](cli_options& o, std::string_view) { o.quiet = true; }},
     {"--help", false, [](cli_options& o, std::string_view) { o.help = true; }},
     {"--version", false, [](cli_options& o, std::string_view) { o.version = true; }},
 }};
@@ -248,7 +256,7 @@ inline void check_arguments(const cli_options& o, std::size_t options_given) {
 
 }  // namespace cli_detail
 
-// Options as --name value or --name=value, each at most once; "--" ends the options.
+// Options as --name value or --name=value, each at most once but --top-k; "--" ends the options.
 inline cli_options parse_command_line(std::span<const char* const> args) {
   using namespace cli_detail;
   cli_options o;
@@ -263,9 +271,11 @@ inline cli_options parse_command_line(std::span<const char* const> args) {
     } else {
       const std::size_t eq = arg.find('=');
       const option_spec& spec = find_option(arg.substr(0, eq));
-      if (std::find(seen.begin(), seen.end(), spec.name) != seen.end())
-        throw usage_error(std::string(spec.name) + " is given twice");
-      seen.push_back(spec.name);
+      if (std::find(seen.begin(), seen.end(), spec.name) != seen.end()) {
+        if (!spec.repeatable) throw usage_error(std::string(spec.name) + " is given twice");
+      } else {
+        seen.push_back(spec.name);
+      }
       if (!spec.takes_value && eq != std::string_view::npos)
         throw usage_error(std::string(spec.name) + " takes no value");
       if (spec.takes_value && eq == std::string_view::npos && k + 1 == args.size())

@@ -1,5 +1,7 @@
 #pragma once
 // Reading and writing whole files with errors that name the file and the system's reason.
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstddef>
 #include <cstdio>
@@ -26,16 +28,17 @@ class input_file {
     if (std::filesystem::is_directory(path, ec)) fail(path, "is a directory, expected a file");
     file_.reset(std::fopen(path.c_str(), "rb"));
     if (!file_) fail(path, std::string("cannot open: ") + std::strerror(errno));
-    // Regular files tell their size up front, so that a header claiming more data than the file
-    // holds is caught before anything is allocated. Pipes are read as they come.
-    if (std::filesystem::is_regular_file(path, ec)) {
-      const auto size = std::filesystem::file_size(path, ec);
-      if (!ec) size_ = size;
-    }
+    // Regular files tell their size up front (asked of the open file, not of the path, which may
+    // have changed since), so that a header claiming more data than the file holds is caught
+    // before anything is allocated or mapped. Pipes are read as they come.
+    struct stat info {};
+    if (::fstat(descriptor(), &info) == 0 && S_ISREG(info.st_mode)) size_ = static_cast<std::uintmax_t>(info.st_size);
   }
 
   const std::string& path() const noexcept { return path_; }
+  // The size of a regular file; nullopt for pipes, terminals and other streams.
   std::optional<std::uintmax_t> size() const noexcept { return size_; }
+  int descriptor() const noexcept { return ::fileno(file_.get()); }
 
   // Reads up to n bytes; returns how many were read (fewer only at the end of the file).
   std::size_t read(void* to, std::size_t n) {

@@ -1,5 +1,7 @@
 // mlr-eval: mean average precision of a score file against a label file, or of a built-in demo.
 // Every failure is one line on stderr starting "mlr-eval: error: " and exit status 2.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -29,6 +31,7 @@
 #include "mlr/metrics/top_k.hpp"
 #include "mlr/version.hpp"
 #include "npy.hpp"
+#include "progress.hpp"
 #include "report.hpp"
 #include "support.hpp"
 
@@ -72,7 +75,8 @@ loaded load_file(const std::string& path) {
 }
 
 std::string describe(const host_matrix& m) {
-  return std::string(mlr::to_string(m.type)) + ", " + std::to_string(m.rows) + " x " + std::to_string(m.cols);
+  return std::string(mlr::to_string(m.type)) + ", " + std::to_string(m.rows) + " x " + std::to_string(m.cols) +
+         (m.column_major ? ", Fortran order" : "");
 }
 
 inputs load_files(const std::string& scores_path, const std::string& labels_path) {
@@ -149,9 +153,10 @@ R with_views(const host_matrix& scores, const host_matrix& labels, F&& f) {
 mlr::mean_average_precision_result mean_average_precision(const host_matrix& scores,
                                                           const host_matrix& labels,
                                                           const mlr::ap_options& options,
-                                                          std::span<const index_t> classes, unsigned threads) {
+                                                          std::span<const index_t> classes,
+                                                          const mlr::execution_env& env) {
   return with_views<mlr::mean_average_precision_result>(scores, labels, [&](auto sv, auto lv) {
-    return mlr::mean_average_precision(sv, lv, options, classes, mlr::execution_env{threads});
+    return mlr::mean_average_precision(sv, lv, options, classes, env);
   });
 }
 
@@ -169,25 +174,28 @@ mlr::ap_options resolve_ap_options(const cli_options& o) {
 
 // Top-k, threshold metrics and LRAP as the preset and --top-k / --threshold / --relative ask,
 // all on the same labels encoding as the AP and over the same classes.
+// Each metric's execution environment draws its own step of the progress bar.
 summary_metrics evaluate_summary(const inputs& in, const cli_options& o, const mlr::ap_options& ap,
-                                 std::span<const index_t> classes) {
+                                 std::span<const index_t> classes, progress_bar& bar) {
   summary_metrics m;
-  m.requested = o.preset || o.top_k || o.threshold || o.relative;
+  m.requested = o.preset || !o.top_k.empty() || o.threshold || o.relative;
   if (!m.requested) return m;
   m.preset = o.preset;
   const mlr::protocol* p = o.preset ? &mlr::protocol_of(*o.preset) : nullptr;
-  const mlr::execution_env env{o.threads};
+  const auto env = [&](std::string step) { return mlr::execution_env{o.threads, bar.step(std::move(step))}; };
 
+  // The preset's k first, then every --top-k not already there, in the order given.
   std::vector<std::int64_t> ks;
   if (p)
     for (const std::int64_t k : p->top_k)
       if (k > 0) ks.push_back(k);
-  if (o.top_k && std::find(ks.begin(), ks.end(), *o.top_k) == ks.end()) ks.push_back(*o.top_k);
+  for (const std::int64_t k : o.top_k)
+    if (std::find(ks.begin(), ks.end(), k) == ks.end()) ks.push_back(k);
   m.top_k_options = p ? p->top_k_opts : mlr::top_k_options{};
   m.top_k_options.encoding = ap.encoding;
   for (const std::int64_t k : ks)
     m.top_k.emplace_back(k, with_views<mlr::top_k_result>(in.scores, in.labels, [&](auto sv, auto lv) {
-                           return mlr::top_k(sv, lv, k, m.top_k_options, classes, env);
+                           return mlr::top_k(sv, lv, k, m.top_k_options, classes, env("top-" + std::to_string(k)));
                          }));
 
   std::optional<mlr::threshold_options> t = p ? p->threshold : std::nullopt;
@@ -204,17 +212,17 @@ summary_metrics evaluate_summary(const inputs& in, const cli_options& o, const m
     t->encoding = ap.encoding;
     m.threshold_options = t;
     m.threshold = with_views<mlr::threshold_result>(in.scores, in.labels, [&](auto sv, auto lv) {
-      return mlr::threshold_metrics(sv, lv, *t, classes, env);
+      return mlr::threshold_metrics(sv, lv, *t, classes, env("threshold metrics"));
     });
   }
   if (p && p->lrap)
     m.lrap = with_views<double>(in.scores, in.labels, [&](auto sv, auto lv) {
-      return mlr::label_ranking_average_precision(sv, lv, ap.encoding, classes, env);
+      return mlr::label_ranking_average_precision(sv, lv, ap.encoding, classes, env("LRAP"));
     });
   return m;
 }
 
-evaluation evaluate(inputs in, const cli_options& o) {
+evaluation evaluate(inputs in, const cli_options& o, progress_bar& bar) {
   evaluation e;
   e.options = resolve_ap_options(o);
   e.images = in.scores.rows;
@@ -229,8 +237,10 @@ evaluation evaluate(inputs in, const cli_options& o) {
     for (const index_t c : e.columns) e.names.push_back(in.names[static_cast<std::size_t>(c)]);
   // The library evaluates the subset in place and names bad entries by their file column.
   const auto scope = e.subset ? std::span<const index_t>(e.columns) : std::span<const index_t>();
-  e.result = mean_average_precision(in.scores, in.labels, e.options, scope, o.threads);
-  e.summary = evaluate_summary(in, o, e.options, scope);
+  e.result = mean_average_precision(in.scores, in.labels, e.options, scope,
+                                    {o.threads, bar.step("mAP (" + std::string(mlr::to_string(e.options.method)) +
+                                                         ", " + std::string(mlr::to_string(e.options.average)) + ")")});
+  e.summary = evaluate_summary(in, o, e.options, scope, bar);
   return e;
 }
 
@@ -266,9 +276,11 @@ int run(const cli_options& o) {
   } else if (o.write_demo) {
     write_demo(*o.write_demo);
   } else {
+    progress_bar bar(!o.quiet && ::isatty(STDERR_FILENO) == 1);  // erased on the way out, error or not
     inputs in = o.files.empty() ? load_demo() : load_files(o.files[0], o.files[1]);
     std::string source = in.source;
-    const evaluation e = evaluate(std::move(in), o);
+    const evaluation e = evaluate(std::move(in), o, bar);
+    bar.clear();
     write_stdout(o.json ? json_report(e) : source + "\n\n" + table_report(e));
   }
   return 0;

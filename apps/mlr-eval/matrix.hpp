@@ -1,7 +1,8 @@
 #pragma once
-// host_matrix: what every reader returns — an owning, aligned, row-major N x C array whose
-// element type is known only at run time — and the one generic path from it to a typed
-// mlr::strided_view (mlr::visit_dtype + mlr::make_view).
+// host_matrix: what every reader returns — an N x C array whose element type is known only at
+// run time, held in an aligned buffer or in the mapped pages of a .npy file, row-major or (a
+// Fortran-ordered .npy) column-major — and the one generic path from it to a typed
+// mlr::strided_view (mlr::visit_dtype + mlr::make_view, no copy either way).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <span>
 #include <string>
 
+#include "mapped_file.hpp"
 #include "mlr/adapt/raw.hpp"
 #include "mlr/core/dtype.hpp"
 #include "mlr/core/view.hpp"
@@ -50,11 +52,15 @@ struct host_matrix {
   mlr::dtype type = mlr::dtype::float64;
   index_t rows = 0;
   index_t cols = 0;
-  aligned_buffer bytes;  // rows * cols elements of `type`, row-major
+  aligned_buffer bytes;  // rows * cols elements of `type`, when held in memory;
+  mapped_file mapping{};  // or the file pages that hold them (then `bytes` is empty)
+  bool column_major = false;  // element (i, j) at i + j * rows, not i * cols + j
 
+  const std::byte* raw() const noexcept { return mapping ? mapping.data() : bytes.data(); }
+  std::size_t raw_size() const noexcept { return mapping ? mapping.size() : bytes.size(); }
   template <class T>
   const T* data() const noexcept {
-    return reinterpret_cast<const T*>(bytes.data());
+    return reinterpret_cast<const T*>(raw());
   }
   std::string shape() const { return shape_string(rows, cols); }
 };
@@ -89,7 +95,8 @@ template <class F>
 decltype(auto) visit_view(const host_matrix& m, F&& f) {
   return mlr::visit_dtype(m.type, [&](auto id) -> decltype(auto) {
     using T = typename decltype(id)::type;
-    return f(mlr::make_view(m.data<T>(), {m.rows, m.cols}));
+    return m.column_major ? f(mlr::make_view(m.data<T>(), {m.rows, m.cols}, mlr::column_major))
+                          : f(mlr::make_view(m.data<T>(), {m.rows, m.cols}));
   });
 }
 

@@ -1,8 +1,10 @@
 #pragma once
-// .npy files (numpy's format, versions 1.0, 2.0 and 3.0): 2-D, C order, little-endian
-// <f4 <f8 |i1 <i4 <i8 |u1 |b1. Everything read is checked: magic, version, header syntax,
-// dtype, order, rank, size arithmetic and the data length against the shape. The data go to an
-// aligned buffer (memory mapping may come later).
+// .npy files (numpy's format, versions 1.0, 2.0 and 3.0): 2-D, C or Fortran order,
+// little-endian <f4 <f8 |i1 <i4 <i8 |u1 |b1. Everything read is checked: magic, version, header
+// syntax, dtype, rank, size arithmetic and the data length against the shape. The data of a
+// regular file are memory-mapped, not read (a Fortran-ordered file is a column-major view of
+// them); pipes, and data not aligned for their type by the header's length, are read into an
+// aligned buffer.
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -257,7 +259,7 @@ inline npy_header read_header(input_file& file, std::size_t length) {
   }
 }
 
-// The dtype of a header that mlr-eval can read: supported dtype, C order, 2-D, a size that fits.
+// The dtype of a header that mlr-eval can read: supported dtype, 2-D, a size that fits.
 inline mlr::dtype check_header(const input_file& file, const npy_header& h) {
   mlr::dtype type{};
   try {
@@ -265,10 +267,6 @@ inline mlr::dtype check_header(const input_file& file, const npy_header& h) {
   } catch (const failure& e) {
     fail(file.path(), e.what());
   }
-  if (h.fortran_order)
-    fail(file.path(),
-         "fortran_order: True (column-major data) is not supported; save a C-ordered array: "
-         "numpy.save(path, numpy.ascontiguousarray(a))");
   if (h.shape.size() != 2)
     fail(file.path(), "expected a 2-D array (images x classes), found a " + std::to_string(h.shape.size()) +
                           "-D array of shape " + shape_text(h.shape) +
@@ -305,12 +303,15 @@ inline void read_data(input_file& file, const npy_header& h, host_matrix& m) {
   if (!file.at_end()) fail(file.path(), "the file holds more bytes than the data: " + data_need(h, need));
 }
 
-// Every byte of a bool array must be 0 or 1; any other value would not be a valid bool.
+// Every byte of a bool array must be 0 or 1; any other value would not be a valid bool. The
+// first bad byte in memory order is named.
 inline void check_bool_bytes(const input_file& file, const host_matrix& m) {
-  const std::byte* bytes = m.bytes.data();
-  for (std::size_t k = 0; k < m.bytes.size(); ++k) {
+  const std::byte* bytes = m.raw();
+  for (std::size_t k = 0; k < m.raw_size(); ++k) {
     if (bytes[k] != std::byte{0} && bytes[k] != std::byte{1}) {
-      const auto i = static_cast<index_t>(k) / m.cols, j = static_cast<index_t>(k) % m.cols;
+      const auto at = static_cast<index_t>(k);
+      const index_t i = m.column_major ? at % m.rows : at / m.cols;
+      const index_t j = m.column_major ? at / m.rows : at % m.cols;
       fail(file.path(), "bool data holds the byte " + std::to_string(static_cast<int>(bytes[k])) + " at " +
                             shape_string(i, j) + "; a bool array holds only 0 and 1");
     }
@@ -325,18 +326,27 @@ inline host_matrix read_npy(const std::string& path) {
   const npy_header header = npy_detail::read_header(file, pre.header_length);
   const mlr::dtype type = npy_detail::check_header(file, header);
   const auto rows = static_cast<index_t>(header.shape[0]), cols = static_cast<index_t>(header.shape[1]);
-  npy_detail::check_data_length(file, header, *byte_size(type, header.shape[0], header.shape[1]),
-                                pre.size + pre.header_length);
-  host_matrix m = allocate_matrix(type, rows, cols);
-  npy_detail::read_data(file, header, m);
+  const std::size_t need = *byte_size(type, header.shape[0], header.shape[1]);
+  const std::size_t offset = pre.size + pre.header_length;
+  npy_detail::check_data_length(file, header, need, offset);
+  host_matrix m;
+  // A regular file whose data length was just checked, and whose data start on a boundary of
+  // their type (numpy aligns them to 64 bytes), is viewed in place.
+  if (file.size() && need != 0 && offset % element_size(type) == 0)
+    m = host_matrix{type, rows, cols, {}, mapped_file::map(file.descriptor(), offset, need)};
+  if (!m.mapping) {
+    m = allocate_matrix(type, rows, cols);
+    npy_detail::read_data(file, header, m);
+  }
+  m.column_major = header.fortran_order;
   if (type == mlr::dtype::boolean) npy_detail::check_bool_bytes(file, m);
   return m;
 }
 
 // Writes `m` as a version 1.0 .npy file, as numpy.save would.
 inline void write_npy(const std::string& path, const host_matrix& m) {
-  std::string header = "{'descr': '" + std::string(npy_descr(m.type)) +
-                       "', 'fortran_order': False, 'shape': " + m.shape() + ", }";
+  std::string header = "{'descr': '" + std::string(npy_descr(m.type)) + "', 'fortran_order': " +
+                       (m.column_major ? "True" : "False") + ", 'shape': " + m.shape() + ", }";
   const std::size_t unpadded = npy_magic.size() + 4 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
@@ -346,7 +356,7 @@ inline void write_npy(const std::string& path, const host_matrix& m) {
   const char preamble[4] = {1, 0, static_cast<char>(length & 0xff), static_cast<char>(length >> 8)};
   out.write(preamble, sizeof preamble);
   out.write(header);
-  out.write(m.bytes.data(), m.bytes.size());
+  out.write(m.raw(), m.raw_size());
   out.close();
 }
 

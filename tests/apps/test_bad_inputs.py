@@ -43,7 +43,7 @@ BAD_SCORES_NPY = [
     ("int16", npy_bytes("<i2"), "'<i2'"),
     ("structured", npy_bytes(header="{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (3, 2), }"),
      "structured"),
-    ("fortran_order", npy_bytes(fortran=True), "ascontiguousarray"),
+    ("fortran_order_truncated", npy_bytes(fortran=True, data=b"\x00" * 40), "truncated"),
     ("ndim_1", npy_bytes(shape=(6,)), "2-D"),
     ("ndim_3", npy_bytes(shape=(3, 2, 1)), "3-D"),
     ("ndim_0", npy_bytes(shape=(), data=b"\x00" * 8), "0-D"),

@@ -30,7 +30,7 @@ def test_help_and_version():
     r = run("--help")
     assert r.returncode == 0 and r.stderr == ""
     for option in ["--method", "--average", "--empty-class", "--labels", "--classes", "--class-names", "--threads",
-                   "--json", "--write-demo", "--version"]:
+                   "--json", "--write-demo", "--version", "--top-k", "--quiet"]:
         assert option in r.stdout
     r = run("--version")
     assert r.returncode == 0 and re.fullmatch(r"mlr-eval \d+\.\d+\.\d+\n", r.stdout)
@@ -65,6 +65,8 @@ USAGE_ERRORS = [
     ["--classes", "1-"],
     ["--json=yes"],
     ["--average", "micro", "--average", "macro"],
+    ["--quiet", "--quiet"],
+    ["--top-k", "2", "--top-k", "0"],
     ["extra.npy"],
 ]
 
@@ -89,6 +91,12 @@ def test_option_forms(files):
     assert signed.returncode == 0 and '"positives": [2, 1]' in signed.stdout
     r = run(*files, "--method", "step", "--empty-class", "exclude", "--threads", "0")
     assert r.returncode == 0 and "--empty-class exclude" in r.stdout
+
+
+def test_top_k_may_repeat(files):
+    r = run(*files, "--top-k", "1", "--top-k=2", "--quiet")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    assert "P@1" in r.stdout and "P@2" in r.stdout
 
 
 def test_options_apply_to_the_demo():

@@ -2,6 +2,7 @@
 against the Python module `mlr` called with the options METHOD.md 4.8/4.9 names for each source
 (when the module is importable), and against the worked vectors of METHOD.md 7.9-7.12 (always)."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -119,6 +120,23 @@ def test_explicit_options_override_the_preset(problem):
     out = run_json(s, y, "--preset", "tagclip", "--threshold", "0.25")
     spec = dict(EXPECTED["tagclip"], threshold=dict(threshold=0.25, kind="absolute", comparison="greater"))
     check_against_module(out, scores, labels, spec)
+
+
+@needs_module
+def test_top_k_given_several_times(problem):
+    """Every k its own JSON entry and table rows; k the preset names are not repeated."""
+    s, y, scores, labels = problem
+    out = run_json(s, y, "--top-k", "4", "--top-k", "1", "--top-k", "4")
+    spec = dict(ap=dict(method="step", encoding="canonical", epsilon=0.0), top_k=[4, 1],
+                top_k_opts=dict(ignored="removed", zero_division="standard"))
+    check_against_module(out, scores, labels, spec)
+    assert [k for k in out["metrics"] if k.startswith("top_")] == ["top_4", "top_1"]
+    out = run_json(s, y, "--preset", "mkt", "--top-k", "5", "--top-k", "1")
+    check_against_module(out, scores, labels, dict(EXPECTED["mkt"], top_k=[3, 5, 1]))
+    assert [k for k in out["metrics"] if k.startswith("top_")] == ["top_3", "top_5", "top_1"]
+    table = run(s, y, "--preset", "mkt", "--top-k", "1").stdout
+    rows = [line.split()[0] for line in table.splitlines() if re.match(r"(P|R|F1)@\d+ ", line)]
+    assert rows == ["P@3", "R@3", "F1@3", "P@5", "R@5", "F1@5", "P@1", "R@1", "F1@1"]
 
 
 @needs_module

@@ -2,9 +2,11 @@
 // and through them for mlr::mean_average_precision's input validation.
 //
 // Every input is fed, whole, to both readers:
-//   * read_npy(path): it only takes a path, so the bytes go to one memfd created once per process
+//   * read_npy(path): it only takes a path, so the bytes go to a memfd created once per process
 //     (ftruncate + pwrite per run) and are read back through /proc/self/fd/N. A memfd is a regular
-//     file, so input_file sees its size up front, exactly as for a .npy on disk.
+//     file, so input_file sees its size up front and read_npy maps it, exactly as a .npy on disk
+//     (data not aligned for their type are read instead). A matrix maps its memfd while it lives,
+//     so the scores and labels of a pair have a memfd each.
 //   * parse_csv(path, text): read_csv's in-memory half (read_csv is read_all + parse_csv).
 // An input holding the marker "MLRPAIR" is also split there into a scores part and a labels part,
 // each read by the reader its first bytes select (npy magic or CSV, as mlr-eval's is_npy does).
@@ -80,9 +82,10 @@ class memory_file {
   std::string path_;
 };
 
-memory_file& npy_file() {
-  static memory_file file;
-  return file;
+// Slot 0 for a whole input and a pair's scores, slot 1 for a pair's labels.
+memory_file& npy_file(int slot) {
+  static memory_file files[2];
+  return files[slot];
 }
 
 [[noreturn]] void unexpected(const char* where, const char* type, const char* what) {
@@ -105,9 +108,9 @@ void guarded(const char* where, F&& f) {
   }
 }
 
-std::optional<host_matrix> read_npy_bytes(std::string_view bytes) {
+std::optional<host_matrix> read_npy_bytes(std::string_view bytes, int slot) {
   std::optional<host_matrix> m;
-  guarded("read_npy", [&] { m = mlr_eval::read_npy(npy_file().set(bytes)); });
+  guarded("read_npy", [&] { m = mlr_eval::read_npy(npy_file(slot).set(bytes)); });
   return m;
 }
 
@@ -118,8 +121,8 @@ std::optional<host_matrix> read_csv_bytes(std::string_view bytes) {
 }
 
 // As mlr-eval's load_file: .npy by its magic, CSV otherwise.
-std::optional<host_matrix> read_either(std::string_view bytes) {
-  return bytes.substr(0, mlr_eval::npy_magic.size()) == mlr_eval::npy_magic ? read_npy_bytes(bytes)
+std::optional<host_matrix> read_either(std::string_view bytes, int slot) {
+  return bytes.substr(0, mlr_eval::npy_magic.size()) == mlr_eval::npy_magic ? read_npy_bytes(bytes, slot)
                                                                             : read_csv_bytes(bytes);
 }
 
@@ -208,13 +211,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const knobs k = knobs_of(in);
 
   // Both readers on the whole input.
-  if (auto m = read_npy_bytes(in)) exercise(*m, k);
+  if (auto m = read_npy_bytes(in, 0)) exercise(*m, k);
   if (auto m = read_csv_bytes(in)) exercise(*m, k);
 
   // A scores / labels pair.
   if (const std::size_t at = in.find(pair_marker); at != std::string_view::npos) {
-    auto s = read_either(in.substr(0, at));
-    auto l = read_either(in.substr(at + pair_marker.size()));
+    auto s = read_either(in.substr(0, at), 0);
+    auto l = read_either(in.substr(at + pair_marker.size()), 1);
     if (s && l) evaluate(*s, *l, k);
   }
   return 0;

@@ -123,7 +123,8 @@ class matrix_walk {
 template <class T, class L>
 grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_encoding encoding,
                             const class_scope& columns, const class_scope& rows,
-                            std::span<const std::size_t> group_of_class, std::size_t groups, unsigned threads) {
+                            std::span<const std::size_t> group_of_class, std::size_t groups, unsigned threads,
+                            const progress_span& progress = {}) {
   const index_t classes = columns.size();
   constexpr std::size_t out_of_scope = std::numeric_limits<std::size_t>::max();
   // The group of every column of the matrix (out_of_scope for the others), and which rows count.
@@ -136,6 +137,10 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
     for (index_t p = 0; p < rows.size(); ++p) row_counts[static_cast<std::size_t>(rows[p])] = 1;
   }
 
+  // Progress by bytes read: pass 1 reads the labels, pass 2 the scores and the labels (from a
+  // memory-mapped file the reads are what takes the time).
+  const double pass1_share = static_cast<double>(sizeof(L)) / static_cast<double>(2 * sizeof(L) + sizeof(T));
+
   // Pass 1, in memory order: the positives' scores. Only labels are read densely; non-finite
   // scores are left for pass 2 to flag.
   const matrix_walk<T, L> walk(scores, labels);
@@ -146,7 +151,7 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
       if (g != out_of_scope && (row_counts.empty() || row_counts[static_cast<std::size_t>(i)]) && is_finite_score(s))
         found[task].emplace_back(g, s);
     });
-  });
+  }, progress.part(0.0, pass1_share));
   std::vector<std::size_t> positives_of_group(groups, 0);
   for (const auto& task : found)
     for (const auto& [g, s] : task) ++positives_of_group[g];
@@ -235,7 +240,7 @@ grouped_ap step_ap_by_group(score_view<T> scores, label_view<L> labels, label_en
       }
     }
     valid[task] = all_valid;
-  });
+  }, progress.part(pass1_share, 1.0));
   grouped_ap out{std::vector<double>(groups), std::vector<std::int64_t>(groups),
                  std::find(valid.begin(), valid.end(), 0) == valid.end()};
   if (!out.valid_input) return out;
@@ -265,20 +270,25 @@ mean_average_precision_result mean_average_precision(score_view<T> scores, label
   const index_t classes = scope.size();
   const unsigned threads = env.thread_count();
   const class_scope all_rows({}, scores.extent(0));
+  progress_meter meter(env.progress);
+  // micro and samples run the kernel a second time: each run is half of the call's progress.
+  const bool two_runs = options.average == average::micro || options.average == average::samples;
+  const progress_span whole{&meter};
   // The chosen flavour's kernel over groups of classes, on these views (the transposed ones for
   // the samples average).
   auto ap_by_group = [&](auto s, auto l, const class_scope& columns, const class_scope& rows,
-                         std::span<const std::size_t> group_of_class, std::size_t groups) {
+                         std::span<const std::size_t> group_of_class, std::size_t groups,
+                         const progress_span& progress) {
     if (options.method == ap_method::step)
-      return step_ap_by_group(s, l, options.encoding, columns, rows, group_of_class, groups, threads);
+      return step_ap_by_group(s, l, options.encoding, columns, rows, group_of_class, groups, threads, progress);
     const auto flavour = options.method == ap_method::ranked        ? ranked_flavour::ranked
                          : options.method == ap_method::voc_area    ? ranked_flavour::voc_area
                                                                     : ranked_flavour::voc07_11point;
     return ranked_ap_by_group(s, l, options.encoding, columns, rows, group_of_class, groups, flavour,
-                              options.epsilon, threads);
+                              options.epsilon, threads, progress);
   };
   auto per_class = ap_by_group(scores, labels, scope, all_rows, one_group_per_class(classes),
-                               static_cast<std::size_t>(classes));
+                               static_cast<std::size_t>(classes), whole.part(0.0, two_runs ? 0.5 : 1.0));
   if (!per_class.valid_input) report_invalid();
   mean_average_precision_result r{nan(), std::move(per_class.ap), std::move(per_class.positives)};
   switch (options.average) {
@@ -296,13 +306,15 @@ mean_average_precision_result mean_average_precision(score_view<T> scores, label
     }
     case average::micro: {
       const std::vector<std::size_t> one_group(static_cast<std::size_t>(classes), 0);
-      r.value = policy_mean(ap_by_group(scores, labels, scope, all_rows, one_group, 1).ap, options.empty_class);
+      r.value = policy_mean(ap_by_group(scores, labels, scope, all_rows, one_group, 1, whole.part(0.5, 1.0)).ap,
+                            options.empty_class);
       break;
     }
     case average::samples: {  // the per-class APs of the transposed matrix are the per-sample APs
       const index_t samples = scores.extent(0);
       r.value = policy_mean(ap_by_group(transpose(scores), transpose(labels), all_rows, scope,
-                                        one_group_per_class(samples), static_cast<std::size_t>(samples))
+                                        one_group_per_class(samples), static_cast<std::size_t>(samples),
+                                        whole.part(0.5, 1.0))
                                 .ap,
                             options.empty_class);
       break;

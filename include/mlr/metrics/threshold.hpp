@@ -120,6 +120,7 @@ threshold_counts count_threshold(strided_view<const T, 2> scores, strided_view<c
   std::vector<char> valid(tasks, 1);
   const bool relative = o.kind == threshold_kind::relative;
   const bool inclusive = o.comparison == comparison::greater_equal;
+  progress_meter meter(env.progress);
   parallel_for(tasks, workers, [&](std::size_t task, unsigned w) {
     std::int64_t* tp = counts[w].data();
     std::int64_t* pred = tp + k;
@@ -153,7 +154,7 @@ threshold_counts count_threshold(strided_view<const T, 2> scores, strided_view<c
       }
     }
     valid[task] = ok;
-  });
+  }, progress_span{&meter});
   threshold_counts out{std::vector<std::int64_t>(k, 0), std::vector<std::int64_t>(k, 0),
                        std::vector<std::int64_t>(k, 0),
                        std::find(valid.begin(), valid.end(), 0) == valid.end()};

@@ -68,7 +68,7 @@ inline std::size_t row_blocks(index_t rows) noexcept {
 
 // The scratch of a worker holds one entry per class in scope: nothing is allocated per row.
 template <class T, class F>
-bool for_row_blocks(index_t rows, index_t width, unsigned threads, F&& f) {
+bool for_row_blocks(index_t rows, index_t width, unsigned threads, const progress_span& progress, F&& f) {
   const std::size_t blocks = row_blocks(rows);
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), blocks));
   std::vector<std::vector<ranked_class<T>>> scratch(workers);
@@ -78,7 +78,7 @@ bool for_row_blocks(index_t rows, index_t width, unsigned threads, F&& f) {
     s.resize(static_cast<std::size_t>(width));
     const index_t first = static_cast<index_t>(b) * ranking_block_rows;
     valid[b] = f(b, first, std::min(rows, first + ranking_block_rows), s);
-  });
+  }, progress);
   return std::find(valid.begin(), valid.end(), 0) == valid.end();
 }
 
@@ -113,13 +113,19 @@ top_k_result top_k(score_view<T> scores, label_view<L> labels, index_t k, const 
   const bool removed = options.ignored == topk_ignored::removed;
   const std::size_t blocks = row_blocks(rows);
   std::vector<std::array<std::int64_t, 3>> counts(blocks, {0, 0, 0});  // tp, slots, positives
+  progress_meter meter(env.progress);
   valid_input = for_row_blocks<T>(
-      rows, width, env.thread_count(),
+      rows, width, env.thread_count(), progress_span{&meter},
       [&](std::size_t b, index_t first, index_t last, std::vector<ranked_class<T>>& cand) {
         bool ok = true;
         std::int64_t tp = 0, slots = 0, positives = 0;
+        // Each row's predicted classes, its best min(k, candidates), are kept in a heap whose top
+        // is the worst of them: once it is full, a candidate costs one comparison with the top
+        // (and a replacement only when it ranks better, rarely in a long row).
+        const auto capacity = static_cast<std::size_t>(std::min(k, width));
+        const auto heap = cand.begin();
         for (index_t i = first; i < last; ++i) {
-          index_t m = 0;
+          std::size_t kept = 0;
           for (index_t q = 0; q < width; ++q) {
             const index_t j = scope[q];
             const T s = scores(i, j);
@@ -129,14 +135,19 @@ top_k_result top_k(score_view<T> scores, label_view<L> labels, index_t k, const 
             if (removed && state == label_state::ignored) continue;
             const bool pos = state == label_state::positive;
             positives += pos;
-            cand[static_cast<std::size_t>(m++)] = ranked_class<T>{s, j, pos};
+            if (!good) continue;  // the result is discarded; NaN would break the heap's order
+            const ranked_class<T> c{s, j, pos};
+            if (kept < capacity) {
+              heap[static_cast<std::ptrdiff_t>(kept++)] = c;
+              std::push_heap(heap, heap + static_cast<std::ptrdiff_t>(kept));
+            } else if (c < heap[0]) {
+              std::pop_heap(heap, heap + static_cast<std::ptrdiff_t>(kept));
+              heap[static_cast<std::ptrdiff_t>(kept - 1)] = c;
+              std::push_heap(heap, heap + static_cast<std::ptrdiff_t>(kept));
+            }
           }
-          const index_t take = std::min(k, m);
-          if (take == 0) continue;
-          const auto begin = cand.begin(), end = cand.begin() + m;
-          if (take < m) std::nth_element(begin, begin + (take - 1), end);
-          for (auto it = begin; it != begin + take; ++it) tp += it->positive;
-          slots += take;
+          for (auto it = heap; it != heap + static_cast<std::ptrdiff_t>(kept); ++it) tp += it->positive;
+          slots += static_cast<std::int64_t>(kept);
         }
         counts[b] = {tp, slots, positives};
         return ok;

@@ -16,9 +16,11 @@
 // A group without positives gets NaN. epsilon enters only the ranked flavour.
 //
 // O(N log N) per group: each group's entries are gathered into per-worker scratch (reused across
-// groups) and sorted. Groups are independent tasks; the result does not depend on `threads`.
+// groups) and sorted. Blocks of groups are independent tasks; the result does not depend on
+// `threads`. Extra memory: the entries of one block of groups per worker.
 #include <algorithm>
 #include <cstddef>
+#include <cstdlib>
 #include <cstdint>
 #include <limits>
 #include <span>
@@ -120,7 +122,8 @@ template <class T, class L>
 grouped_ap ranked_ap_by_group(score_view<T> scores, label_view<L> labels, label_encoding encoding,
                               const class_scope& columns, const class_scope& rows,
                               std::span<const std::size_t> group_of_class, std::size_t groups,
-                              ranked_flavour flavour, double epsilon, unsigned threads) {
+                              ranked_flavour flavour, double epsilon, unsigned threads,
+                              const progress_span& progress = {}) {
   // The classes of each group, ascending (counting sort).
   std::vector<std::size_t> first(groups + 1, 0);
   for (const std::size_t g : group_of_class) ++first[g + 1];
@@ -132,40 +135,54 @@ grouped_ap ranked_ap_by_group(score_view<T> scores, label_view<L> labels, label_
       members[next[group_of_class[q]]++] = columns[static_cast<index_t>(q)];
   }
 
+  // Groups are taken in blocks of `block_groups`, and a block's entries are gathered in the
+  // scores' memory order: for row-major data, rows outer, so that one row's entries of the
+  // block's columns share cache lines and pages. Gathering one column at a time would miss the
+  // cache and the TLB on every entry of a wide matrix (OpenImages: 7,586 classes, 30 KB rows).
+  // The gather order does not matter for the result: the entries are sorted by a total order.
+  constexpr std::size_t block_groups = 16;
+  const std::size_t blocks = (groups + block_groups - 1) / block_groups;
+  const bool rows_outer = std::abs(scores.stride(1)) <= std::abs(scores.stride(0));
   struct scratch {
-    std::vector<ranked_entry<T>> entries;
+    std::vector<std::vector<ranked_entry<T>>> entries;  // one list per group of the block
     std::vector<double> precision;
   };
-  const unsigned workers = std::max(1u, threads);
+  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), blocks));
   std::vector<scratch> scratches(workers);
   grouped_ap out{std::vector<double>(groups, std::numeric_limits<double>::quiet_NaN()),
                  std::vector<std::int64_t>(groups, 0), true};
   std::vector<char> valid(groups, 1);
-  parallel_for(groups, workers, [&](std::size_t g, unsigned w) {
-    auto& entries = scratches[w].entries;
-    entries.clear();
-    std::int64_t positives = 0;
-    bool ok = true;
-    for (std::size_t m = first[g]; m < first[g + 1]; ++m) {
-      const index_t j = members[m];
-      for (index_t p = 0; p < rows.size(); ++p) {
-        const index_t i = rows[p];
-        const T s = scores(i, j);
-        const label_state state = decode_label(labels(i, j), encoding);
-        ok &= is_finite_score(s) & (state != label_state::invalid);
-        if (state == label_state::positive || state == label_state::negative) {
-          const bool positive = state == label_state::positive;
-          positives += positive;
-          entries.push_back({s, i, j, positive});
-        }
-      }
+  parallel_for(blocks, workers, [&](std::size_t b, unsigned w) {
+    const std::size_t g0 = b * block_groups, g1 = std::min(groups, g0 + block_groups);
+    auto& lists = scratches[w].entries;
+    lists.resize(block_groups);
+    for (auto& list : lists) list.clear();
+    auto gather = [&](std::size_t g, index_t i, index_t j) {
+      const T s = scores(i, j);
+      const label_state state = decode_label(labels(i, j), encoding);
+      valid[g] &= static_cast<char>(is_finite_score(s) & (state != label_state::invalid));
+      if (state == label_state::positive || state == label_state::negative)
+        lists[g - g0].push_back({s, i, j, state == label_state::positive});
+    };
+    if (rows_outer) {
+      for (index_t p = 0; p < rows.size(); ++p)
+        for (std::size_t g = g0; g < g1; ++g)
+          for (std::size_t m = first[g]; m < first[g + 1]; ++m) gather(g, rows[p], members[m]);
+    } else {
+      for (std::size_t g = g0; g < g1; ++g)
+        for (std::size_t m = first[g]; m < first[g + 1]; ++m)
+          for (index_t p = 0; p < rows.size(); ++p) gather(g, rows[p], members[m]);
     }
-    valid[g] = ok;
-    out.positives[g] = positives;
-    if (!ok || positives == 0) return;  // NaN
-    std::sort(entries.begin(), entries.end(), ranked_before<T>);
-    out.ap[g] = ranked_sweep<T>(entries, positives, flavour, epsilon, scratches[w].precision);
-  });
+    for (std::size_t g = g0; g < g1; ++g) {
+      auto& entries = lists[g - g0];
+      std::int64_t positives = 0;
+      for (const auto& e : entries) positives += e.positive;
+      out.positives[g] = positives;
+      if (!valid[g] || positives == 0) continue;  // NaN
+      std::sort(entries.begin(), entries.end(), ranked_before<T>);
+      out.ap[g] = ranked_sweep<T>(entries, positives, flavour, epsilon, scratches[w].precision);
+    }
+  }, progress);
   out.valid_input = std::find(valid.begin(), valid.end(), 0) == valid.end();
   return out;
 }

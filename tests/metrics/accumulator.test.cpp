@@ -169,6 +169,15 @@ TEST_CASE("ap_accumulator: bad input is an error that leaves the state as it was
   CHECK_THROWS_MATCHES(mlr::ap_accumulator<double>(0), mlr::error, message_contains("classes: expected at least 1"));
 }
 
+TEST_CASE("accumulator states: an empty accumulator round-trips", "[metrics][accumulator]") {
+  const mlr::ap_accumulator<float> empty(3, mlr::label_encoding::signed_zero_ignored);
+  const auto back = mlr::ap_accumulator<float>::deserialize(empty.serialize());
+  CHECK(back.rows() == 0);
+  CHECK(back.classes() == 3);
+  CHECK(back.encoding() == mlr::label_encoding::signed_zero_ignored);
+  CHECK(back.serialize() == empty.serialize());
+}
+
 TEST_CASE("accumulator states: every corruption is a clear error", "[metrics][accumulator]") {
   const sample<float> data(9, 3, 5, mlr::label_encoding::canonical);
   mlr::ap_accumulator<float> acc(3);

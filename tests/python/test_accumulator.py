@@ -14,6 +14,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 import mlr
+import state_layout
 
 METHODS = ["step", "ranked", "voc07_11point", "voc_area"]
 AVERAGES = ["macro", "micro", "weighted", "samples", "none"]
@@ -157,3 +158,20 @@ def test_errors_name_what_was_found():
         mlr.binned_ap_accumulator(3, thresholds=[0.1, 0.1 + 1e-12])  # equal in float32
     with pytest.raises(ValueError, match="average: samples"):
         mlr.binned_ap_accumulator(3).compute(average="samples")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("encoding", ["canonical", "signed_zero_ignored"])
+def test_state_layout_is_the_documented_one(dtype, encoding):
+    s, y = problem(n=23, c=4, seed=11, dtype=dtype)
+    if encoding == "signed_zero_ignored":
+        y = np.select([y == 1, y == 0, y == -1], [1, -1, 0]).astype(np.int8)
+    acc = mlr.ap_accumulator(4, dtype=dtype, encoding=encoding)
+    acc.update(s, y)
+    assert acc.serialize() == state_layout.exact_state(s, y, encoding)
+    thresholds = np.array([0.05, 0.3, 0.5, 0.9], dtype=dtype)
+    binned = mlr.binned_ap_accumulator(4, thresholds=thresholds, dtype=dtype, encoding=encoding)
+    binned.update(s, y)
+    negative = 0 if encoding == "canonical" else -1
+    pos, neg = state_layout.passed_counts(s, y, thresholds, negative_value=negative)
+    assert binned.serialize() == state_layout.binned_state(thresholds, pos, neg, encoding)

@@ -169,6 +169,7 @@ class state_reader {
   template <class T>
   void get(std::span<T> out) {
     if constexpr (std::endian::native == std::endian::little) {
+      if (out.empty()) return;  // memcpy's pointers must not be null, even for 0 bytes
       std::memcpy(out.data(), state_.data() + at_, out.size_bytes());
       at_ += out.size_bytes();
     } else {

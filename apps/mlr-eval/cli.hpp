@@ -44,7 +44,9 @@ inline std::string help_text() {
          "                [--labels " + policy_choices<mlr::label_encoding>() + "]\n" +
          "                [--epsilon E] [--classes LIST] [--class-names FILE|LIST] [--threads N] [--json]\n"
          "                [--preset " + policy_choices<mlr::preset>() + "]\n" +
-         "                [--top-k K]... [--threshold T | --relative MU] [--quiet]\n"
+         "                [--top-k K]... [--threshold T | --relative MU] [--binned T] [--quiet]\n"
+         "                [--save-state FILE]\n"
+         "       mlr-eval --states STATE... [options]\n"
          "       mlr-eval --write-demo DIR\n"
          "       mlr-eval --help | --version\n"
          "\n"
@@ -83,6 +85,13 @@ inline std::string help_text() {
          "                 repeat it for several K: --top-k 3 --top-k 5.\n"
          "--threshold T    also report CP, CR, cf1_mean, cf1_harmonic, OP, OR, OF1 at score > T.\n"
          "--relative MU    the same at the per-image relative threshold min + MU (max - min), MU in [0, 1].\n"
+         "--binned T       also report torchmetrics' binned AP (binned_ap_accumulator) with T >= 2\n"
+         "                 thresholds j / (T - 1), averaged as --average (macro, micro, weighted).\n"
+         "--save-state F   also write the rows evaluated as an ap_accumulator state to F (mlr's\n"
+         "                 portable binary layout), to merge with other shards later.\n"
+         "--states         the files are ap_accumulator states (from --save-state, or serialize() in\n"
+         "                 C++ or Python), merged in the order given (each one's rows after the\n"
+         "                 previous ones'), then evaluated like SCORES LABELS.\n"
          "--quiet          no progress bar (it is drawn on stderr only when stderr is a terminal).\n"
          "--write-demo DIR write the demo as DIR/scores.npy (float32), DIR/labels.npy (int8) and\n"
          "                 DIR/classes.txt, to re-run it from files.\n"
@@ -110,6 +119,9 @@ struct cli_options {
   std::optional<std::vector<class_range>> classes;
   std::optional<std::string> class_names;
   std::optional<std::string> write_demo;
+  std::optional<std::size_t> binned;      // --binned T
+  std::optional<std::string> save_state;  // --save-state FILE
+  bool states = false;                    // the files are accumulator states
   bool json = false;
   bool quiet = false;
   bool help = false;
@@ -162,6 +174,13 @@ inline double parse_real(std::string_view option, std::string_view text, double 
   return value;
 }
 
+inline std::size_t parse_binned(std::string_view text) {
+  const auto n = parse_unsigned(trim(text));
+  if (!n || *n < 2 || *n > 100000)
+    throw usage_error("--binned: expected a number of thresholds from 2 to 100000, found " + in_quotes(text));
+  return static_cast<std::size_t>(*n);
+}
+
 inline std::int64_t parse_k(std::string_view text) {
   const auto n = parse_unsigned(trim(text));
   if (!n || *n == 0 || *n > 1000000000)
@@ -187,7 +206,7 @@ struct option_spec {
   bool repeatable = false;
 };
 
-inline constexpr std::array<option_spec, 18> option_specs{{
+inline constexpr std::array<option_spec, 21> option_specs{{
     {"--method", true,
      [](cli_options& o, std::string_view v) {
        o.ap.method = parse_policy_option<mlr::ap_method>(v);
@@ -232,6 +251,9 @@ inline constexpr std::array<option_spec, 18> option_specs{{
      }},
     {"--threads", true, [](cli_options& o, std::string_view v) { o.threads = parse_threads(v); }},
     {"--write-demo", true, [](cli_options& o, std::string_view v) { o.write_demo = std::string(v); }},
+    {"--binned", true, [](cli_options& o, std::string_view v) { o.binned = parse_binned(v); }},
+    {"--save-state", true, [](cli_options& o, std::string_view v) { o.save_state = std::string(v); }},
+    {"--states", false, [](cli_options& o, std::string_view) { o.states = true; }},
     {"--json", false, [](cli_options& o, std::string_view) { o.json = true; }},
     {"--quiet", false, [](cli_options& o, std::string_view) { o.quiet = true; }},
     {"--help", false, [](cli_options& o, std::string_view) { o.help = true; }},
@@ -250,6 +272,10 @@ inline void check_arguments(const cli_options& o, std::size_t options_given) {
   if (o.write_demo && (options_given != 1 || !o.files.empty()))
     throw usage_error("--write-demo DIR takes no other arguments");
   if (o.threshold && o.relative) throw usage_error("--threshold and --relative exclude each other");
+  if (o.states) {
+    if (o.files.empty()) throw usage_error("--states: expected at least one state file");
+    return;
+  }
   if (o.files.size() == 1 || o.files.size() > 2)
     throw usage_error("expected two files, SCORES and LABELS, found " + std::to_string(o.files.size()));
 }

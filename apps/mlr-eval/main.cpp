@@ -24,7 +24,9 @@
 #include "matrix.hpp"
 #include "mlr/adapt/raw.hpp"
 #include "mlr/core/execution.hpp"
+#include "mlr/metrics/accumulator.hpp"
 #include "mlr/metrics/average_precision.hpp"
+#include "mlr/metrics/binned_accumulator.hpp"
 #include "mlr/metrics/lrap.hpp"
 #include "mlr/metrics/presets.hpp"
 #include "mlr/metrics/threshold.hpp"
@@ -43,6 +45,7 @@ struct inputs {
   host_matrix labels;
   std::vector<std::string> names;  // one per class column, or none
   std::string source;              // the report's first line: where the data come from
+  std::optional<mlr::label_encoding> encoding;  // the labels' encoding, when the data say it (states)
 };
 
 struct loaded {
@@ -150,6 +153,94 @@ R with_views(const host_matrix& scores, const host_matrix& labels, F&& f) {
   });
 }
 
+// --states: the ap_accumulator states in `files`, merged in the order given (each one's rows after
+// the previous ones'); the merged rows are the inputs, in the states' own label encoding.
+template <class T>
+inputs merge_states(const std::vector<std::string>& files, const std::vector<std::string>& contents) {
+  std::optional<mlr::ap_accumulator<T>> merged;
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(contents[f].data()), contents[f].size());
+    try {
+      auto state = mlr::ap_accumulator<T>::deserialize(bytes);
+      if (merged)
+        merged->merge(state);
+      else
+        merged.emplace(std::move(state));
+    } catch (const mlr::error& e) {
+      fail(files[f], e.what());
+    }
+  }
+  const index_t rows = merged->rows(), cols = merged->classes();
+  if (rows == 0) throw failure("--states: the states hold no rows");
+  const auto size = static_cast<std::size_t>(rows * cols);
+  std::string source = "states";
+  for (const auto& file : files) source += " " + file;
+  source += " (" + std::string(mlr::to_string(mlr::dtype_of<T>)) + ", " + std::to_string(rows) + " x " +
+            std::to_string(cols) + ", merged in this order)";
+  return {matrix_from<T>({merged->scores().data_handle(), size}, rows, cols),
+          matrix_from<std::int8_t>({merged->labels().data_handle(), size}, rows, cols),
+          {},
+          std::move(source),
+          merged->encoding()};
+}
+
+inputs load_states(const std::vector<std::string>& files) {
+  std::vector<std::string> contents;
+  for (const auto& file : files) contents.push_back(input_file(file).read_all());
+  const std::span<const std::byte> first(reinterpret_cast<const std::byte*>(contents[0].data()), contents[0].size());
+  std::size_t score_bytes = 0;
+  try {
+    score_bytes = mlr::read_state_header(first).score_bytes;
+  } catch (const mlr::error& e) {
+    fail(files[0], e.what());
+  }
+  return score_bytes == 4 ? merge_states<float>(files, contents) : merge_states<double>(files, contents);
+}
+
+// --save-state: the rows as an ap_accumulator state, written to `path`.
+void save_state(const inputs& in, mlr::label_encoding encoding, const std::string& path) {
+  const auto state = with_views<std::vector<std::byte>>(in.scores, in.labels, [&](auto sv, auto lv) {
+    mlr::ap_accumulator<typename decltype(sv)::value_type> acc(sv.extent(1), encoding);
+    acc.reserve(sv.extent(0));
+    acc.update(sv, lv);
+    return acc.serialize();
+  });
+  output_file out(path);
+  out.write(state.data(), state.size());
+  out.close();
+}
+
+// --binned: torchmetrics' binned AP of the classes in scope, averaged as the AP.
+mlr::mean_average_precision_result binned_average_precision(const inputs& in, std::size_t thresholds,
+                                                            const mlr::ap_options& ap,
+                                                            std::span<const index_t> classes,
+                                                            const mlr::execution_env& env) {
+  return with_views<mlr::mean_average_precision_result>(in.scores, in.labels, [&](auto sv, auto lv) {
+    using T = typename decltype(sv)::value_type;
+    if (classes.empty()) {
+      mlr::binned_ap_accumulator<T> acc(sv.extent(1), thresholds, ap.encoding);
+      acc.update(sv, lv, env);
+      return acc.compute(ap.average, ap.empty_class);
+    }
+    // A subset is copied column by column (the labels as int8 in the same encoding): the counts
+    // are per class, so only the classes in scope may enter the micro average.
+    const index_t rows = sv.extent(0), k = static_cast<index_t>(classes.size());
+    std::vector<T> s(static_cast<std::size_t>(rows * k));
+    std::vector<std::int8_t> l(s.size());
+    const std::int8_t stored[] = {mlr::negative_label<std::int8_t>(ap.encoding), 1,
+                                  static_cast<std::int8_t>(ap.encoding == mlr::label_encoding::canonical ? -1 : 0), 2};
+    for (index_t i = 0; i < rows; ++i)
+      for (index_t q = 0; q < k; ++q) {
+        const index_t j = classes[static_cast<std::size_t>(q)];
+        s[static_cast<std::size_t>(i * k + q)] = sv(i, j);
+        l[static_cast<std::size_t>(i * k + q)] = stored[static_cast<int>(mlr::decode_label(lv(i, j), ap.encoding))];
+      }
+    mlr::binned_ap_accumulator<T> acc(k, thresholds, ap.encoding);
+    acc.update(mlr::make_view(s.data(), {rows, k}), mlr::make_view(l.data(), {rows, k}), env);
+    return acc.compute(ap.average, ap.empty_class);
+  });
+}
+
 mlr::mean_average_precision_result mean_average_precision(const host_matrix& scores,
                                                           const host_matrix& labels,
                                                           const mlr::ap_options& options,
@@ -178,7 +269,7 @@ mlr::ap_options resolve_ap_options(const cli_options& o) {
 summary_metrics evaluate_summary(const inputs& in, const cli_options& o, const mlr::ap_options& ap,
                                  std::span<const index_t> classes, progress_bar& bar) {
   summary_metrics m;
-  m.requested = o.preset || !o.top_k.empty() || o.threshold || o.relative;
+  m.requested = o.preset || !o.top_k.empty() || o.threshold || o.relative || o.binned;
   if (!m.requested) return m;
   m.preset = o.preset;
   const mlr::protocol* p = o.preset ? &mlr::protocol_of(*o.preset) : nullptr;
@@ -215,6 +306,10 @@ summary_metrics evaluate_summary(const inputs& in, const cli_options& o, const m
       return mlr::threshold_metrics(sv, lv, *t, classes, env("threshold metrics"));
     });
   }
+  if (o.binned) {
+    m.binned_thresholds = *o.binned;
+    m.binned = binned_average_precision(in, *o.binned, ap, classes, env("binned AP"));
+  }
   if (p && p->lrap)
     m.lrap = with_views<double>(in.scores, in.labels, [&](auto sv, auto lv) {
       return mlr::label_ranking_average_precision(sv, lv, ap.encoding, classes, env("LRAP"));
@@ -225,6 +320,12 @@ summary_metrics evaluate_summary(const inputs& in, const cli_options& o, const m
 evaluation evaluate(inputs in, const cli_options& o, progress_bar& bar) {
   evaluation e;
   e.options = resolve_ap_options(o);
+  if (in.encoding) {  // states carry their labels' encoding
+    if ((o.ap_given & ap_encoding_bit) && e.options.encoding != *in.encoding)
+      throw failure("--labels: the states hold labels in the " + std::string(mlr::to_string(*in.encoding)) +
+                    " encoding, found --labels " + std::string(mlr::to_string(e.options.encoding)));
+    e.options.encoding = *in.encoding;
+  }
   e.images = in.scores.rows;
   if (o.class_names) in.names = class_names_option(*o.class_names, in.scores.cols);
   e.subset = o.classes.has_value();
@@ -241,6 +342,10 @@ evaluation evaluate(inputs in, const cli_options& o, progress_bar& bar) {
                                     {o.threads, bar.step("mAP (" + std::string(mlr::to_string(e.options.method)) +
                                                          ", " + std::string(mlr::to_string(e.options.average)) + ")")});
   e.summary = evaluate_summary(in, o, e.options, scope, bar);
+  if (o.save_state) {
+    save_state(in, e.options.encoding, *o.save_state);
+    e.saved_state = o.save_state;
+  }
   return e;
 }
 
@@ -277,7 +382,7 @@ int run(const cli_options& o) {
     write_demo(*o.write_demo);
   } else {
     progress_bar bar(!o.quiet && ::isatty(STDERR_FILENO) == 1);  // erased on the way out, error or not
-    inputs in = o.files.empty() ? load_demo() : load_files(o.files[0], o.files[1]);
+    inputs in = o.states ? load_states(o.files) : o.files.empty() ? load_demo() : load_files(o.files[0], o.files[1]);
     std::string source = in.source;
     const evaluation e = evaluate(std::move(in), o, bar);
     bar.clear();

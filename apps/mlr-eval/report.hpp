@@ -26,6 +26,8 @@ struct summary_metrics {
   std::optional<mlr::threshold_options> threshold_options;
   std::optional<mlr::threshold_result> threshold;
   std::optional<double> lrap;
+  std::size_t binned_thresholds = 0;  // --binned
+  std::optional<mlr::mean_average_precision_result> binned;
 };
 
 struct evaluation {
@@ -36,6 +38,7 @@ struct evaluation {
   bool subset = false;             // chosen with --classes
   std::vector<std::string> names;  // one per evaluated class, or none
   mlr::mean_average_precision_result result;
+  std::optional<std::string> saved_state;  // --save-state
 };
 
 namespace report_detail {
@@ -199,6 +202,7 @@ inline std::string table_report(const evaluation& e) {
   out += pad_right("data", w) + "N = " + std::to_string(e.images) +
          " images, C = " + std::to_string(e.columns.size()) + " classes, " + std::to_string(empties) +
          (empties == 1 ? " empty class" : " empty classes") + "\n";
+  if (e.saved_state) out += pad_right("state", w) + "written to " + printable(*e.saved_state) + "\n";
   if (e.summary.requested) out += "\n" + summary_table(e);
   return out;
 }
@@ -228,6 +232,10 @@ inline std::string summary_table(const evaluation& e) {
     rows.emplace_back("OF1", t.of1);
   }
   if (m.lrap) rows.emplace_back("LRAP", *m.lrap);
+  if (m.binned)
+    rows.emplace_back("binned mAP (" + std::to_string(m.binned_thresholds) + " thresholds, " +
+                          std::string(mlr::to_string(e.options.average)) + ")",
+                      m.binned->value);
   std::size_t w = 6;
   for (const auto& row : rows) w = std::max(w, row.first.size());
   std::string out = pad_right("metric", w + 2) + "value\n";
@@ -284,6 +292,11 @@ inline std::string json_metrics(const evaluation& e) {
            ", \"or\": " + json_number(t.or_) + ", \"of1\": " + json_number(t.of1) + "}";
   }
   if (m.lrap) out += ",\n    \"lrap\": {\"value\": " + json_number(*m.lrap) + "}";
+  if (m.binned)
+    out += ",\n    \"binned\": {\"thresholds\": " + std::to_string(m.binned_thresholds) +
+           ", \"average\": " + json_string(mlr::to_string(e.options.average)) +
+           ", \"value\": " + json_number(m.binned->value) +
+           ", \"per_class\": " + json_array(m.binned->per_class, json_number) + "}";
   return out + "\n  }";
 }
 
@@ -310,6 +323,7 @@ inline std::string json_report(const evaluation& e) {
       "  \"empty\": " + json_array(empty, [](bool b) { return std::string(b ? "true" : "false"); }) + ",\n";
   out += "  \"indices\": " + json_array(e.columns, integer) + ",\n";
   out += "  \"names\": " + (e.names.empty() ? std::string("null") : json_array(e.names, json_string));
+  if (e.saved_state) out += ",\n  \"saved_state\": " + json_string(*e.saved_state);
   if (e.summary.requested) {
     out += ",\n  \"preset\": " +
            (e.summary.preset ? json_string(mlr::to_string(*e.summary.preset)) : std::string("null"));

@@ -30,7 +30,7 @@ std::vector<std::size_t> per_class(index_t c) {
 
 // Row-major n x c.
 template <class T, class L>
-mlr::detail::ranked_ap_result run(const std::vector<T>& s, const std::vector<L>& y, index_t n, index_t c,
+mlr::detail::grouped_ap run(const std::vector<T>& s, const std::vector<L>& y, index_t n, index_t c,
                                   ranked_flavour flavour, double epsilon = 0.0,
                                   label_encoding encoding = label_encoding::canonical, bool micro = false,
                                   unsigned threads = 1) {

@@ -4,114 +4,97 @@
 //
 // Every flavour walks one total order of a group's non-ignored entries: score descending, then
 // row index ascending, then column index ascending (for a per-class group: sample index
-// ascending, which is what the VOC devkit's stable sort gives). Down that order TP(r) and FP(r)
-// are cumulative counts at rank r = 1, 2, ...; P is the group's number of positives.
-//   ranked:        AP = (1 / (P + epsilon)) * sum over positives at rank r of TP(r) / r.
-//   voc07_11point: AP = (1/11) * sum over t = m/10, m = 0..10, of the best precision at a rank
-//                  whose recall TP(r)/P is >= t (compared exactly: 10 * TP(r) >= m * P), 0 if none.
+// ascending, which is what the VOC devkit's stable sort gives). Down that order TP(r) is the
+// cumulative count of positives at rank r = 1, 2, ...; P is the group's number of positives, and
+// R_t the rank of the t-th positive (t = 1..P). Precision only rises at a positive, so each
+// flavour needs only the R_t:
+//   ranked:        AP = (1 / (P + epsilon)) * sum over t of t / R_t.
+//   voc07_11point: AP = (1/11) * sum over m = 0..10 of the best precision at a rank whose recall
+//                  TP(r)/P is >= m/10 (compared exactly: 10 * TP(r) >= m * P): the best t'/R_t'
+//                  over t' >= t_m, t_m the smallest t >= 1 with 10 t >= m P.
 //   voc_area:      area under the precision envelope P~(r) = max over r' >= r of precision(r'):
 //                  the VOC2010+ sum over the indices where recall changes of dR * P~, which is
-//                  (1/P) * sum over positives at rank r of P~(r) (recall moves by 1/P exactly at
-//                  the positives; the sentinel recall 1 adds nothing, as the last recall is 1).
+//                  (1/P) * sum over t of max over t' >= t of t'/R_t' (recall moves by 1/P exactly
+//                  at the positives; the sentinel recall 1 adds nothing, as the last recall is 1).
 // A group without positives gets NaN. epsilon enters only the ranked flavour.
 //
-// O(N log N) per group: each group's entries are gathered into per-worker scratch (reused across
-// groups) and sorted. Blocks of groups are independent tasks; the result does not depend on
-// `threads`. Extra memory: the entries of one block of groups per worker.
+// The ranks come from ladder_pass<true> (detail/ladder_pass.hpp): no entry is sorted but the
+// positives, so the cost is that of the step AP, O(P log P + N) per group.
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <vector>
 
 #include "mlr/core/detail/parallel.hpp"
-#include "mlr/core/labels.hpp"
 #include "mlr/core/view.hpp"
 #include "mlr/metrics/detail/inputs.hpp"
-#include "mlr/metrics/detail/step_ap.hpp"
+#include "mlr/metrics/detail/ladder_pass.hpp"
 
 namespace mlr::detail {
 
 enum class ranked_flavour : std::uint8_t { ranked, voc07_11point, voc_area };
 
-// The same shape as grouped_ap (average_precision.hpp); to be unified with it.
-using ranked_ap_result = grouped_ap;
-
-template <class T>
-struct ranked_entry {
-  T score;
-  index_t row;
-  index_t column;
-  bool positive;
-};
-
-// Higher score first, then lower row, then lower column: a strict total order on distinct
-// entries (scores are finite here).
-template <class T>
-inline bool ranked_before(const ranked_entry<T>& a, const ranked_entry<T>& b) noexcept {
-  if (a.score != b.score) return a.score > b.score;
-  if (a.row != b.row) return a.row < b.row;
-  return a.column < b.column;
-}
-
-// AP of one group's entries, already in ranked order, with `positives` > 0 of them positive.
-// `precision` is scratch.
-template <class T>
-double ranked_sweep(std::span<const ranked_entry<T>> entries, std::int64_t positives, ranked_flavour flavour,
-                    double epsilon, std::vector<double>& precision) {
-  const auto p = static_cast<double>(positives);
+// The AP of one group from the ranks (1-based, ascending) of its P > 0 positives. `best` is
+// scratch.
+inline double ranked_sweep(std::span<const std::int64_t> ranks, ranked_flavour flavour, double epsilon,
+                           std::vector<double>& best) {
+  const std::size_t p = ranks.size();
+  const auto precision = [&](std::size_t t) {  // at the (t+1)-th positive
+    return static_cast<double>(t + 1) / static_cast<double>(ranks[t]);
+  };
   switch (flavour) {
     case ranked_flavour::ranked: {
       double sum = 0.0;
-      std::int64_t tp = 0;
-      for (std::size_t r = 0; r < entries.size(); ++r) {
-        if (!entries[r].positive) continue;
-        ++tp;
-        sum += static_cast<double>(tp) / static_cast<double>(r + 1);
-      }
-      return sum / (p + epsilon);
+      for (std::size_t t = 0; t < p; ++t) sum += precision(t);
+      return sum / (static_cast<double>(p) + epsilon);
     }
     case ranked_flavour::voc_area: {
-      // Envelope from the bottom up; each positive contributes its envelope value.
       double envelope = 0.0, sum = 0.0;
-      std::int64_t tp = positives;  // TP at rank r + 1, walking upwards
-      for (std::size_t r = entries.size(); r-- > 0;) {
-        envelope = std::max(envelope, static_cast<double>(tp) / static_cast<double>(r + 1));
-        if (entries[r].positive) {
-          sum += envelope;
-          --tp;
-        }
+      for (std::size_t t = p; t-- > 0;) {
+        envelope = std::max(envelope, precision(t));
+        sum += envelope;
       }
-      return sum / p;
+      return sum / static_cast<double>(p);
     }
     case ranked_flavour::voc07_11point: {
-      // precision[r] = best precision at ranks >= r + 1 (recall is non-decreasing down the
-      // order, so "recall >= t" is a suffix of ranks).
-      const std::size_t n = entries.size();
-      precision.resize(n);
-      std::int64_t tp = positives;
-      double best = 0.0;
-      for (std::size_t r = n; r-- > 0;) {
-        best = std::max(best, static_cast<double>(tp) / static_cast<double>(r + 1));
-        precision[r] = best;
-        tp -= entries[r].positive;
-      }
+      best.resize(p);
+      double envelope = 0.0;
+      for (std::size_t t = p; t-- > 0;) best[t] = envelope = std::max(envelope, precision(t));
       double sum = 0.0;
-      std::size_t r = 0;  // first rank (0-based) whose recall reaches m/10
-      tp = n ? static_cast<std::int64_t>(entries[0].positive) : 0;
+      const auto positives = static_cast<std::int64_t>(p);
       for (std::int64_t m = 0; m <= 10; ++m) {
-        while (r < n && 10 * tp < m * positives) {
-          ++r;
-          if (r < n) tp += entries[r].positive;
-        }
-        if (r < n) sum += precision[r];
+        const std::int64_t first = std::max<std::int64_t>(1, (m * positives + 9) / 10);  // smallest t: 10 t >= m P
+        sum += best[static_cast<std::size_t>(first - 1)];
       }
       return sum / 11.0;
     }
   }
   return std::numeric_limits<double>::quiet_NaN();
+}
+
+// The ranks of group g's positives, in order, from the two passes' counts.
+template <class T>
+void positive_ranks(const ladder_counts<T>& counts, std::size_t g, std::vector<std::int64_t>& ranks) {
+  const auto& start = counts.rung_start[g];
+  const std::size_t rungs = counts.ladders[g].rungs();
+  const std::int64_t* at_rank = counts.at_rank.data() + counts.offset[g];
+  const std::int64_t* tied = counts.tied.data() + counts.tied_offset[g];
+  ranks.resize(counts.positives[g].size());
+  std::int64_t above = at_rank[rungs];  // negatives strictly above the current rung's score
+  std::int64_t placed = 0;              // positives already ranked
+  for (std::size_t j = rungs; j-- > 0;) {
+    const std::size_t size = start[j + 1] - start[j];
+    const std::int64_t* tied_here = tied + start[j] + j;  // size + 1 counters
+    std::int64_t tied_before = 0;
+    for (std::size_t q = 0; q < size; ++q) {
+      tied_before += tied_here[q];
+      ranks[static_cast<std::size_t>(placed)] = placed + 1 + above + tied_before;
+      ++placed;
+    }
+    above += tied_before + tied_here[size] + at_rank[j];
+  }
 }
 
 // AP of groups of classes: column columns[q] belongs to group group_of_class[q] < groups, and
@@ -124,66 +107,22 @@ grouped_ap ranked_ap_by_group(score_view<T> scores, label_view<L> labels, label_
                               std::span<const std::size_t> group_of_class, std::size_t groups,
                               ranked_flavour flavour, double epsilon, unsigned threads,
                               const progress_span& progress = {}) {
-  // The classes of each group, ascending (counting sort).
-  std::vector<std::size_t> first(groups + 1, 0);
-  for (const std::size_t g : group_of_class) ++first[g + 1];
-  for (std::size_t g = 0; g < groups; ++g) first[g + 1] += first[g];
-  std::vector<index_t> members(group_of_class.size());
-  {
-    std::vector<std::size_t> next(first.begin(), first.end() - 1);
-    for (std::size_t q = 0; q < group_of_class.size(); ++q)
-      members[next[group_of_class[q]]++] = columns[static_cast<index_t>(q)];
-  }
-
-  // Groups are taken in blocks of `block_groups`, and a block's entries are gathered in the
-  // scores' memory order: for row-major data, rows outer, so that one row's entries of the
-  // block's columns share cache lines and pages. Gathering one column at a time would miss the
-  // cache and the TLB on every entry of a wide matrix (OpenImages: 7,586 classes, 30 KB rows).
-  // The gather order does not matter for the result: the entries are sorted by a total order.
-  constexpr std::size_t block_groups = 16;
-  const std::size_t blocks = (groups + block_groups - 1) / block_groups;
-  const bool rows_outer = std::abs(scores.stride(1)) <= std::abs(scores.stride(0));
-  struct scratch {
-    std::vector<std::vector<ranked_entry<T>>> entries;  // one list per group of the block
-    std::vector<double> precision;
-  };
-  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), blocks));
-  std::vector<scratch> scratches(workers);
+  const auto counts = ladder_pass<true>(scores, labels, encoding, columns, rows, group_of_class, groups, threads, progress);
   grouped_ap out{std::vector<double>(groups, std::numeric_limits<double>::quiet_NaN()),
-                 std::vector<std::int64_t>(groups, 0), true};
-  std::vector<char> valid(groups, 1);
-  parallel_for(blocks, workers, [&](std::size_t b, unsigned w) {
-    const std::size_t g0 = b * block_groups, g1 = std::min(groups, g0 + block_groups);
-    auto& lists = scratches[w].entries;
-    lists.resize(block_groups);
-    for (auto& list : lists) list.clear();
-    auto gather = [&](std::size_t g, index_t i, index_t j) {
-      const T s = scores(i, j);
-      const label_state state = decode_label(labels(i, j), encoding);
-      valid[g] &= static_cast<char>(is_finite_score(s) & (state != label_state::invalid));
-      if (state == label_state::positive || state == label_state::negative)
-        lists[g - g0].push_back({s, i, j, state == label_state::positive});
-    };
-    if (rows_outer) {
-      for (index_t p = 0; p < rows.size(); ++p)
-        for (std::size_t g = g0; g < g1; ++g)
-          for (std::size_t m = first[g]; m < first[g + 1]; ++m) gather(g, rows[p], members[m]);
-    } else {
-      for (std::size_t g = g0; g < g1; ++g)
-        for (std::size_t m = first[g]; m < first[g + 1]; ++m)
-          for (index_t p = 0; p < rows.size(); ++p) gather(g, rows[p], members[m]);
-    }
-    for (std::size_t g = g0; g < g1; ++g) {
-      auto& entries = lists[g - g0];
-      std::int64_t positives = 0;
-      for (const auto& e : entries) positives += e.positive;
-      out.positives[g] = positives;
-      if (!valid[g] || positives == 0) continue;  // NaN
-      std::sort(entries.begin(), entries.end(), ranked_before<T>);
-      out.ap[g] = ranked_sweep<T>(entries, positives, flavour, epsilon, scratches[w].precision);
-    }
-  }, progress);
-  out.valid_input = std::find(valid.begin(), valid.end(), 0) == valid.end();
+                 std::vector<std::int64_t>(groups, 0), counts.valid};
+  if (!out.valid_input) return out;
+  struct scratch {
+    std::vector<std::int64_t> ranks;
+    std::vector<double> best;
+  };
+  const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), groups));
+  std::vector<scratch> scratches(workers);
+  parallel_for(groups, workers, [&](std::size_t g, unsigned w) {
+    out.positives[g] = static_cast<std::int64_t>(counts.positives[g].size());
+    if (out.positives[g] == 0) return;  // NaN
+    positive_ranks(counts, g, scratches[w].ranks);
+    out.ap[g] = ranked_sweep(scratches[w].ranks, flavour, epsilon, scratches[w].best);
+  });
   return out;
 }
 

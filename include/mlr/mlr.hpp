@@ -3,4 +3,6 @@
 // libtorch are included on their own: mlr/adapt/eigen.hpp, xtensor.hpp, dlpack.hpp, torch.hpp.
 #include "mlr/adapt/raw.hpp"
 #include "mlr/core.hpp"
+#include "mlr/loss.hpp"
 #include "mlr/metrics.hpp"
+#include "mlr/scoring.hpp"

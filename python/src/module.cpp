@@ -146,6 +146,8 @@ void bind_threshold(pybind11::module_&);
 void bind_ranking(pybind11::module_&);
 void bind_accumulator(pybind11::module_&);
 void bind_presets(pybind11::module_&);
+void bind_scoring(pybind11::module_&);
+void bind_loss(pybind11::module_&);
 
 PYBIND11_MODULE(mlr, m) {
   using namespace mlr_python;
@@ -278,4 +280,6 @@ PYBIND11_MODULE(mlr, m) {
   bind_ranking(m);
   bind_accumulator(m);
   bind_presets(m);
+  bind_scoring(m);
+  bind_loss(m);
 }

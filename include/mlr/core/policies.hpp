@@ -49,6 +49,17 @@ enum class threshold_kind : std::uint8_t { absolute, relative };
 // Threshold metrics: ML-GCN counts a class without predictions as one prediction (compat only).
 enum class predicted_count : std::uint8_t { exact, mlgcn };
 
+// ASL losses: the focusing weight (1 - pt)^gamma is a constant in the gradient (AsymmetricLoss,
+// DualCoOp) or differentiated too (AsymmetricLossOptimized).
+enum class focal_weight : std::uint8_t { constant, differentiable };
+
+// How a loss turns its terms into one value: their sum, or their mean (each loss says over what).
+enum class reduction : std::uint8_t { sum, mean };
+
+// Ranking loss, a pair exactly on the margin: reference (MKT/BiAM) passes gradient there (>=)
+// while the normaliser counts only violating pairs (>); consistent uses > for both.
+enum class margin_rule : std::uint8_t { reference, consistent };
+
 template <class E>
 struct enum_names;  // a table of (value, name); the first name of a value is its canonical one
 
@@ -135,6 +146,31 @@ struct enum_names<predicted_count> {
   static constexpr std::array<std::pair<predicted_count, std::string_view>, 2> table{{
       {predicted_count::exact, "exact"},
       {predicted_count::mlgcn, "mlgcn"},
+  }};
+};
+
+template <>
+struct enum_names<focal_weight> {
+  static constexpr std::string_view argument = "focal_weight";
+  static constexpr std::array<std::pair<focal_weight, std::string_view>, 2> table{{
+      {focal_weight::constant, "constant"},
+      {focal_weight::differentiable, "differentiable"},
+  }};
+};
+template <>
+struct enum_names<reduction> {
+  static constexpr std::string_view argument = "reduction";
+  static constexpr std::array<std::pair<reduction, std::string_view>, 2> table{{
+      {reduction::sum, "sum"},
+      {reduction::mean, "mean"},
+  }};
+};
+template <>
+struct enum_names<margin_rule> {
+  static constexpr std::string_view argument = "margin_rule";
+  static constexpr std::array<std::pair<margin_rule, std::string_view>, 2> table{{
+      {margin_rule::reference, "reference"},
+      {margin_rule::consistent, "consistent"},
   }};
 };
 

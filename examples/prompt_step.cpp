@@ -14,8 +14,11 @@ int main() {
   std::mt19937 rng(7);
   std::normal_distribution<float> normal;
   std::vector<float> visual(B * L * D), text_neg(C * D), text_pos(C * D);
-  for (auto* v : {&visual, &text_neg, &text_pos})
+  for (auto* v : {&visual, &text_pos})
     for (float& x : *v) x = normal(rng);
+  // Both prompt sets start from nearly one prompt, as from one initialisation: the logits' gap
+  // 100 (cos+ - cos-) starts small instead of saturating the loss.
+  for (std::size_t k = 0; k < text_neg.size(); ++k) text_neg[k] = text_pos[k] + 0.01f * normal(rng);
   std::vector<signed char> targets(B * C);
   for (std::size_t k = 0; k < targets.size(); ++k) targets[k] = k % 3 == 0 ? 1 : 0;
 
@@ -33,8 +36,8 @@ int main() {
     const double loss = mlr::asl_dual_loss(logits, Y, grad_logits);  // DualCoOp's ASL, its gradient
     mlr::dualcoop_logits_vjp(V, N, P, grad_logits, grad_neg, grad_pos, mlr::skip, workspace);
     for (mlr::index_t k = 0; k < C * D; ++k) {  // plain SGD on the text features
-      text_neg[static_cast<std::size_t>(k)] -= 0.01f * grad_neg.data()[k];
-      text_pos[static_cast<std::size_t>(k)] -= 0.01f * grad_pos.data()[k];
+      text_neg[static_cast<std::size_t>(k)] -= 1e-3f * grad_neg.data()[k];
+      text_pos[static_cast<std::size_t>(k)] -= 1e-3f * grad_pos.data()[k];
     }
     std::printf("step %d loss %.4f\n", step, loss);
     (step == 0 ? first : last) = loss;

@@ -1,6 +1,7 @@
 // mlr::top_k, mlr::threshold_metrics and mlr::label_ranking_average_precision at protocol shapes,
 // each beside the raw loop a user would otherwise write (single-threaded): a full std::sort of
-// every row for top-k, a per-entry count for the threshold metrics, the definition of LRAP
+// every row for top-k, a per-entry count for the threshold metrics (absolute threshold; the
+// relative one, TagCLIP's, is benchmarked for mlr only), the definition of LRAP
 // (one pass over the row per relevant label) -- and the read floor, a pass that only reads every input byte.
 // Named <impl>/<metric>/<shape>[/threads:<n>]; items/s counts matrix entries, bytes/s input bytes
 // (float32 scores + int8 labels). Data: bench/support/synthetic.hpp.
@@ -34,10 +35,10 @@ void bm_top_k(benchmark::State& state, shape s, unsigned threads) {
   set_rates(state, d);
 }
 
-void bm_threshold(benchmark::State& state, shape s, unsigned threads) {
+void bm_threshold(benchmark::State& state, shape s, unsigned threads, mlr::threshold_options o) {
   const auto& d = data_for<float>(s);
   const auto [S, Y] = views(d);
-  for (auto _ : state) benchmark::DoNotOptimize(mlr::threshold_metrics(S, Y, {}, {}, {.threads = threads}).of1);
+  for (auto _ : state) benchmark::DoNotOptimize(mlr::threshold_metrics(S, Y, o, {}, {.threads = threads}).of1);
   set_rates(state, d);
 }
 
@@ -140,7 +141,9 @@ void register_all() {
     for (unsigned threads : {1u, 2u}) {
       const std::string suffix = "/" + shape_name + "/threads:" + std::to_string(threads);
       benchmark::RegisterBenchmark(("mlr/top_k" + suffix).c_str(), bm_top_k, s, threads)->UseRealTime()->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(("mlr/threshold" + suffix).c_str(), bm_threshold, s, threads)->UseRealTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("mlr/threshold" + suffix).c_str(), bm_threshold, s, threads, mlr::threshold_options{})->UseRealTime()->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("mlr/threshold_relative" + suffix).c_str(), bm_threshold, s, threads,
+                                   mlr::threshold_options{.kind = mlr::threshold_kind::relative})->UseRealTime()->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("mlr/lrap" + suffix).c_str(), bm_lrap, s, threads)->UseRealTime()->Unit(benchmark::kMillisecond);
       benchmark::RegisterBenchmark(("floor/read" + suffix).c_str(), bm_read_floor, s, threads)->UseRealTime()->Unit(benchmark::kMillisecond);
     }

@@ -1,10 +1,14 @@
 // Threshold metrics against the worked vectors of the specification (METHOD.md 7.9, 7.11, 7.12),
-// the zero-division rules, class subsets, thread-count invariance and the errors.
+// the zero-division rules, class subsets, thread-count invariance and the errors; the counts of
+// every layout (dense rows, strided, column-major), scope and label type against the definition
+// entry by entry in double, float scores at a double threshold's boundary included.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -240,4 +244,176 @@ TEST_CASE("threshold_metrics: errors", "[metrics][threshold]") {
   y[2] = 2;
   CHECK_THROWS_MATCHES(threshold_metrics(S, Y), mlr::error, message_contains("labels: expected labels in the canonical"));
   CHECK_THROWS_MATCHES(threshold_metrics(S, Y), mlr::error, message_contains("found 2 at (1, 0)"));
+}
+
+namespace {
+
+// The counts by the definition, entry by entry in double: the reference of the tiled kernel.
+struct reference_counts {
+  std::vector<std::int64_t> tp, predicted, positives;
+};
+
+template <class T, class L>
+reference_counts count_by_definition(const std::vector<T>& s, const std::vector<L>& y, mlr::index_t cols,
+                                     const mlr::threshold_options& o, const std::vector<mlr::index_t>& scope) {
+  const std::size_t k = scope.size();
+  reference_counts r{std::vector<std::int64_t>(k), std::vector<std::int64_t>(k), std::vector<std::int64_t>(k)};
+  const auto rows = static_cast<mlr::index_t>(s.size()) / cols;
+  for (mlr::index_t i = 0; i < rows; ++i) {
+    const auto at = [&](mlr::index_t j) { return static_cast<std::size_t>(i * cols + j); };
+    double t = o.threshold;
+    if (o.kind == mlr::threshold_kind::relative) {
+      double lo = static_cast<double>(s[at(scope[0])]), hi = lo;
+      for (mlr::index_t j : scope) {
+        lo = std::min(lo, static_cast<double>(s[at(j)]));
+        hi = std::max(hi, static_cast<double>(s[at(j)]));
+      }
+      t = lo + o.mu * (hi - lo);
+    }
+    for (std::size_t c = 0; c < k; ++c) {
+      const auto state = mlr::decode_label(y[at(scope[c])], o.encoding);
+      if (state == mlr::label_state::ignored) continue;
+      const double v = static_cast<double>(s[at(scope[c])]);
+      const bool p = o.comparison == mlr::comparison::greater_equal ? v >= t : v > t;
+      r.predicted[c] += p;
+      r.positives[c] += state == mlr::label_state::positive;
+      r.tp[c] += p && state == mlr::label_state::positive;
+    }
+  }
+  return r;
+}
+
+void check_counts(const mlr::threshold_result& r, const reference_counts& e) {
+  CHECK(r.true_positives == e.tp);
+  CHECK(r.predicted == e.predicted);
+  CHECK(r.positives == e.positives);
+}
+
+}  // namespace
+
+TEST_CASE("threshold_metrics: float scores against a double threshold decide as in double", "[metrics][threshold]") {
+  // For each threshold, the floats around it (and its nearest float); a column per score, one row.
+  const float fmax = std::numeric_limits<float>::max();
+  const std::vector<double> thresholds{0.1, 0.5, static_cast<double>(0.1f), std::nextafter(static_cast<double>(0.1f), 1.0),
+                                       std::nextafter(static_cast<double>(0.1f), 0.0), -0.3, 0.0, -0.0, 1e-45, 3e-39,
+                                       static_cast<double>(fmax), 1e39, -1e39, -static_cast<double>(fmax), 1.0 / 3.0};
+  for (double t : thresholds) {
+    std::vector<float> s;
+    const float near = static_cast<float>(std::clamp(t, -static_cast<double>(fmax), static_cast<double>(fmax)));
+    float up = near, down = near;
+    s.push_back(near);
+    for (int step = 0; step < 3; ++step) {
+      up = std::nextafter(up, std::numeric_limits<float>::infinity());
+      down = std::nextafter(down, -std::numeric_limits<float>::infinity());
+      if (std::isfinite(up)) s.push_back(up);
+      if (std::isfinite(down)) s.push_back(down);
+    }
+    s.push_back(0.0f);
+    s.push_back(-0.0f);
+    const auto cols = static_cast<mlr::index_t>(s.size());
+    const std::vector<std::int8_t> y(s.size(), 1);
+    std::vector<mlr::index_t> all(s.size());
+    std::iota(all.begin(), all.end(), mlr::index_t{0});
+    for (auto cmp : {mlr::comparison::greater, mlr::comparison::greater_equal}) {
+      const mlr::threshold_options o{.threshold = t, .comparison = cmp};
+      INFO("threshold " << t << (cmp == mlr::comparison::greater ? " >" : " >="));
+      const auto r = mlr::threshold_metrics(mlr::make_view(s.data(), {1, cols}), mlr::make_view(y.data(), {1, cols}), o);
+      check_counts(r, count_by_definition(s, y, cols, o, all));
+      // The same scores in double, and read through a strided view, decide alike.
+      const std::vector<double> d(s.begin(), s.end());
+      const auto rd = mlr::threshold_metrics(mlr::make_view(d.data(), {1, cols}), mlr::make_view(y.data(), {1, cols}), o);
+      CHECK(rd.predicted == r.predicted);
+      const auto rc = mlr::threshold_metrics(mlr::make_view(s.data(), {cols, 1}, mlr::column_major),
+                                             mlr::make_view(y.data(), {cols, 1}, mlr::column_major), o);
+      CHECK(rc.total_predicted == r.total_predicted);
+    }
+  }
+}
+
+TEST_CASE("threshold_metrics: every layout, scope, encoding and option against the definition", "[metrics][threshold]") {
+  std::mt19937 gen(11);
+  std::uniform_int_distribution<int> level(0, 40), label(-1, 1);
+  const mlr::index_t n = 300, c = 37, pitch = 41;  // pitch: padded rows
+  // Scores on a grid of 1/40 (ties with 0.5, 0.25, ... and with relative thresholds), in float.
+  std::vector<float> s(static_cast<std::size_t>(n * c)), padded(static_cast<std::size_t>(n * pitch), -7.0f);
+  std::vector<float> colmajor(s.size());
+  std::vector<std::int8_t> y(s.size()), ypad(padded.size(), 5);
+  for (mlr::index_t i = 0; i < n; ++i)
+    for (mlr::index_t j = 0; j < c; ++j) {
+      const auto e = static_cast<std::size_t>(i * c + j);
+      s[e] = static_cast<float>(level(gen)) / 40.0f;
+      y[e] = static_cast<std::int8_t>(label(gen));
+      padded[static_cast<std::size_t>(i * pitch + j)] = s[e];
+      ypad[static_cast<std::size_t>(i * pitch + j)] = y[e];
+      colmajor[static_cast<std::size_t>(j * n + i)] = s[e];
+    }
+  const auto S = mlr::make_view(s.data(), {n, c});
+  const auto Y = mlr::make_view(y.data(), {n, c});
+  const auto P = mlr::make_view(padded.data(), {n, c}, {pitch, 1});
+  const auto YP = mlr::make_view(ypad.data(), {n, c}, {pitch, 1});
+  const auto CM = mlr::make_view(colmajor.data(), {n, c}, mlr::column_major);
+  std::vector<mlr::index_t> all(static_cast<std::size_t>(c));
+  std::iota(all.begin(), all.end(), mlr::index_t{0});
+  const std::vector<std::vector<mlr::index_t>> scopes{{}, {5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21},
+                                                      {36}, {30, 2, 17, 3}, {4, 3, 2, 1, 0}};
+  for (const auto& scope : scopes)
+    for (auto kind : {mlr::threshold_kind::absolute, mlr::threshold_kind::relative})
+      for (auto cmp : {mlr::comparison::greater, mlr::comparison::greater_equal})
+        for (double t : {0.5, 0.3, 0.1 + 0.2, -1.0, 2.0}) {
+          const mlr::threshold_options o{.threshold = t, .kind = kind, .mu = t < 0 || t > 1 ? 0.5 : t, .comparison = cmp};
+          INFO("scope size " << scope.size() << " kind " << static_cast<int>(kind) << " t " << t);
+          const auto e = count_by_definition(s, y, c, o, scope.empty() ? all : scope);
+          check_counts(mlr::threshold_metrics(S, Y, o, scope, {1}), e);
+          check_counts(mlr::threshold_metrics(S, Y, o, scope, {3}), e);
+          check_counts(mlr::threshold_metrics(P, YP, o, scope), e);
+          check_counts(mlr::threshold_metrics(CM, Y, o, scope, {2}), e);
+        }
+  // Other label types and the signed encoding, decoded in their own type.
+  std::vector<std::int8_t> sy(y.size());
+  std::vector<std::uint8_t> u(y.size()), su(y.size());
+  std::vector<float> fy(y.size());
+  for (std::size_t e = 0; e < y.size(); ++e) {
+    sy[e] = static_cast<std::int8_t>(y[e] == 1 ? 1 : (y[e] == 0 ? -1 : 0));
+    u[e] = y[e] == 1;
+    su[e] = y[e] == -1 ? 0 : 1;  // signed encoding in uint8: 0 ignored, 1 positive, no negative
+    fy[e] = static_cast<float>(y[e]);
+  }
+  const auto e = count_by_definition(s, y, c, {}, all);
+  check_counts(mlr::threshold_metrics(S, mlr::make_view(sy.data(), {n, c}), {.encoding = mlr::label_encoding::signed_zero_ignored}), e);
+  check_counts(mlr::threshold_metrics(S, mlr::make_view(fy.data(), {n, c})), e);
+  check_counts(mlr::threshold_metrics(S, mlr::make_view(u.data(), {n, c})), count_by_definition(s, u, c, {}, all));
+  const mlr::threshold_options signed_o{.encoding = mlr::label_encoding::signed_zero_ignored};
+  check_counts(mlr::threshold_metrics(S, mlr::make_view(su.data(), {n, c}), signed_o), count_by_definition(s, su, c, signed_o, all));
+}
+
+TEST_CASE("threshold_metrics: the first bad entry is reported on every path", "[metrics][threshold][errors]") {
+  const mlr::index_t n = 40, c = 24;
+  std::vector<float> s(static_cast<std::size_t>(n * c), 0.25f);
+  std::vector<float> y(s.size(), 0.0f);
+  const auto S = mlr::make_view(s.data(), {n, c});
+  const auto Y = mlr::make_view(y.data(), {n, c});
+  const std::vector<mlr::index_t> block{8, 9, 10, 11}, scattered{11, 3};
+  s[static_cast<std::size_t>(30 * c + 11)] = std::numeric_limits<float>::infinity();
+  s[static_cast<std::size_t>(35 * c + 3)] = std::numeric_limits<float>::quiet_NaN();
+  for (auto kind : {mlr::threshold_kind::absolute, mlr::threshold_kind::relative}) {
+    const mlr::threshold_options o{.kind = kind};
+    CHECK_THROWS_MATCHES(mlr::threshold_metrics(S, Y, o), mlr::error, message_contains("found inf at (30, 11)"));
+    CHECK_THROWS_MATCHES(mlr::threshold_metrics(S, Y, o, block), mlr::error, message_contains("found inf at (30, 11)"));
+    CHECK_THROWS_MATCHES(mlr::threshold_metrics(S, Y, o, scattered), mlr::error, message_contains("found inf at (30, 11)"));
+    const std::vector<mlr::index_t> just_three{3};
+    CHECK_THROWS_MATCHES(mlr::threshold_metrics(S, Y, o, just_three), mlr::error, message_contains("found nan at (35, 3)"));
+  }
+  s[static_cast<std::size_t>(30 * c + 11)] = 0.25f;
+  s[static_cast<std::size_t>(35 * c + 3)] = 0.25f;
+  y[static_cast<std::size_t>(7 * c + 9)] = 0.5f;
+  CHECK_THROWS_MATCHES(mlr::threshold_metrics(S, Y, {}, block), mlr::error, message_contains("found 0.5 at (7, 9)"));
+  y[static_cast<std::size_t>(7 * c + 9)] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_MATCHES(mlr::threshold_metrics(S, Y), mlr::error, message_contains("found nan at (7, 9)"));
+  CHECK_NOTHROW(mlr::threshold_metrics(S, Y, {}, scattered));
+  std::vector<std::uint8_t> u(s.size(), 1);
+  u[5] = 255;
+  CHECK_THROWS_MATCHES(mlr::threshold_metrics(S, mlr::make_view(u.data(), {n, c})), mlr::error,
+                       message_contains("found 255 at (0, 5)"));
+  u[5] = 0;  // signed encoding in uint8: 0 is ignored, valid
+  CHECK_NOTHROW(mlr::threshold_metrics(S, mlr::make_view(u.data(), {n, c}), {.encoding = mlr::label_encoding::signed_zero_ignored}));
 }

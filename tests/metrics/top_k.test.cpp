@@ -1,12 +1,15 @@
 // Top-k precision / recall / F1 against the worked vectors of METHOD.md (7.9 calc_F1 and the
 // zero-shot subset, 7.10 MKT compute_F1, 7.12 top-1) and the contract: ties by lower class index,
 // per-image clamping, zero divisions, class subsets equal to slicing, thread-count invariance,
-// errors naming what was found.
+// errors naming what was found; long rows with ties at rank k on every layout (dense rows,
+// strided, column-major) against the definition.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <numeric>
 #include <random>
 #include <vector>
 
@@ -210,4 +213,124 @@ TEST_CASE("top_k: bad input is an mlr::error naming what was found", "[metrics][
   y[5] = 3;
   CHECK_THROWS_MATCHES(mlr::top_k(S, Y, 1), mlr::error, message_contains("found 3 at (1, 2)"));
   CHECK_THROWS_MATCHES(mlr::top_k(S, Y, 1, {}, subset), mlr::error, message_contains("found 3 at (1, 2)"));
+}
+
+namespace {
+
+// Top-k by the definition: each row's candidates sorted by score (descending), then class index.
+template <class T>
+mlr::top_k_result top_k_by_definition(const std::vector<T>& s, const std::vector<std::int8_t>& y, mlr::index_t cols,
+                                      std::int64_t k, mlr::topk_ignored ignored,
+                                      const std::vector<mlr::index_t>& scope) {
+  mlr::top_k_result r{0, 0, 0, 0, 0, 0};
+  const auto rows = static_cast<mlr::index_t>(s.size()) / cols;
+  for (mlr::index_t i = 0; i < rows; ++i) {
+    std::vector<mlr::index_t> cand;
+    for (mlr::index_t j : scope) {
+      const std::int8_t v = y[static_cast<std::size_t>(i * cols + j)];
+      r.positives += v == 1;
+      if (v != -1 || ignored == mlr::topk_ignored::false_positive) cand.push_back(j);
+    }
+    const auto score = [&](mlr::index_t j) { return s[static_cast<std::size_t>(i * cols + j)]; };
+    std::sort(cand.begin(), cand.end(), [&](mlr::index_t a, mlr::index_t b) {
+      return score(a) > score(b) || (score(a) == score(b) && a < b);
+    });
+    const auto slots = std::min<std::size_t>(static_cast<std::size_t>(k), cand.size());
+    r.predicted += static_cast<std::int64_t>(slots);
+    for (std::size_t q = 0; q < slots; ++q) r.true_positives += y[static_cast<std::size_t>(i * cols + cand[q])] == 1;
+  }
+  return r;
+}
+
+void check_counts(const mlr::top_k_result& r, const mlr::top_k_result& e) {
+  CHECK(r.true_positives == e.true_positives);
+  CHECK(r.predicted == e.predicted);
+  CHECK(r.positives == e.positives);
+}
+
+}  // namespace
+
+TEST_CASE("top_k: long rows with ties at rank k, every layout and scope, against the definition", "[metrics][top_k]") {
+  std::mt19937 gen(5);
+  for (const mlr::index_t c : {1, 7, 16, 17, 40, 130}) {
+    const mlr::index_t n = 60;
+    // Few distinct scores, signed zeros among them: ties at rank k in most rows.
+    const std::vector<float> levels{-0.0f, 0.0f, 0.5f, -2.0f, 0.5f, 1e-40f, std::numeric_limits<float>::max(),
+                                    std::numeric_limits<float>::lowest()};
+    std::uniform_int_distribution<std::size_t> pick(0, levels.size() - 1);
+    std::uniform_int_distribution<int> label(0, 9);
+    std::vector<float> s(static_cast<std::size_t>(n * c)), colmajor(s.size());
+    std::vector<std::int8_t> y(s.size()), no_ignored(s.size());
+    for (mlr::index_t i = 0; i < n; ++i)
+      for (mlr::index_t j = 0; j < c; ++j) {
+        const auto e = static_cast<std::size_t>(i * c + j);
+        // Row 0 all equal; row 1 rising (every entry beats the k-th best so far).
+        s[e] = i == 0 ? 0.5f : (i == 1 ? static_cast<float>(j) : levels[pick(gen)]);
+        const int v = label(gen);
+        y[e] = static_cast<std::int8_t>(v < 3 ? 1 : (v < 8 ? 0 : -1));
+        no_ignored[e] = static_cast<std::int8_t>(y[e] == -1 ? 0 : y[e]);
+        colmajor[static_cast<std::size_t>(j * n + i)] = s[e];
+      }
+    std::vector<mlr::index_t> all(static_cast<std::size_t>(c));
+    std::iota(all.begin(), all.end(), mlr::index_t{0});
+    std::vector<std::vector<mlr::index_t>> scopes{{}};
+    if (c > 20) {
+      scopes.push_back({3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20});  // a block: dense rows
+      scopes.push_back({20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2});  // decreasing
+    }
+    for (const auto* labels : {&y, &no_ignored})
+      for (const auto& scope : scopes)
+        for (auto ignored : {mlr::topk_ignored::removed, mlr::topk_ignored::false_positive})
+          for (std::int64_t k : {1, 2, 3, 16, 17, 200}) {
+            INFO("c " << c << " scope size " << scope.size() << " k " << k << " ignored entries "
+                      << (labels == &y) << " policy " << static_cast<int>(ignored));
+            const mlr::top_k_options o{.ignored = ignored};
+            const auto e = top_k_by_definition(s, *labels, c, k, ignored, scope.empty() ? all : scope);
+            const auto Y = mlr::make_view(labels->data(), {n, c});
+            check_counts(mlr::top_k(mlr::make_view(s.data(), {n, c}), Y, k, o, scope, {1}), e);
+            check_counts(mlr::top_k(mlr::make_view(s.data(), {n, c}), Y, k, o, scope, {2}), e);
+            check_counts(mlr::top_k(mlr::make_view(colmajor.data(), {n, c}, mlr::column_major), Y, k, o, scope), e);
+          }
+  }
+}
+
+TEST_CASE("top_k: double scores one ulp apart and long rows of equal scores", "[metrics][top_k]") {
+  const mlr::index_t c = 50;
+  std::vector<double> s(static_cast<std::size_t>(c), 0.25);
+  std::vector<std::int8_t> y(s.size(), 0);
+  s[40] = std::nextafter(0.25, 1.0);  // the best, by one ulp
+  s[45] = std::nextafter(0.25, 0.0);  // the worst
+  y[40] = y[0] = y[1] = 1;
+  const auto S = mlr::make_view(s.data(), {1, c});
+  const auto Y = mlr::make_view(y.data(), {1, c});
+  CHECK(mlr::top_k(S, Y, 1).true_positives == 1);  // class 40
+  CHECK(mlr::top_k(S, Y, 2).true_positives == 2);  // 40, then 0 (lowest index among the ties)
+  CHECK(mlr::top_k(S, Y, 3).true_positives == 3);  // 40, 0, 1
+  CHECK(mlr::top_k(S, Y, 4).true_positives == 3);
+  y[0] = -1;  // removed: 40, 1, 2; a false positive: 40, 0, 1
+  CHECK(mlr::top_k(S, Y, 3).true_positives == 2);
+  CHECK(mlr::top_k(S, Y, 3, {.ignored = mlr::topk_ignored::false_positive}).true_positives == 2);
+  CHECK(mlr::top_k(S, Y, 2, {.ignored = mlr::topk_ignored::false_positive}).true_positives == 1);
+  CHECK(mlr::top_k(S, Y, 50).predicted == 49);
+}
+
+TEST_CASE("top_k: the first bad entry is reported from long rows", "[metrics][top_k][errors]") {
+  const mlr::index_t n = 30, c = 40;
+  std::vector<float> s(static_cast<std::size_t>(n * c), 0.5f);
+  std::vector<std::int8_t> y(s.size(), 0);
+  const auto S = mlr::make_view(s.data(), {n, c});
+  const auto Y = mlr::make_view(y.data(), {n, c});
+  const std::vector<mlr::index_t> block{20, 21, 22, 23}, scattered{23, 2};
+  s[static_cast<std::size_t>(12 * c + 23)] = -std::numeric_limits<float>::infinity();
+  s[static_cast<std::size_t>(20 * c + 2)] = std::numeric_limits<float>::quiet_NaN();
+  CHECK_THROWS_MATCHES(mlr::top_k(S, Y, 3), mlr::error, message_contains("found -inf at (12, 23)"));
+  CHECK_THROWS_MATCHES(mlr::top_k(S, Y, 3, {}, block), mlr::error, message_contains("found -inf at (12, 23)"));
+  CHECK_THROWS_MATCHES(mlr::top_k(S, Y, 3, {}, scattered), mlr::error, message_contains("found -inf at (12, 23)"));
+  const std::vector<mlr::index_t> two{2};
+  CHECK_THROWS_MATCHES(mlr::top_k(S, Y, 1, {}, two), mlr::error, message_contains("found nan at (20, 2)"));
+  s[static_cast<std::size_t>(12 * c + 23)] = 0.5f;
+  s[static_cast<std::size_t>(20 * c + 2)] = 0.5f;
+  y[static_cast<std::size_t>(29 * c + 39)] = 2;
+  CHECK_THROWS_MATCHES(mlr::top_k(S, Y, 3), mlr::error, message_contains("found 2 at (29, 39)"));
+  CHECK_NOTHROW(mlr::top_k(S, Y, 3, {}, block));
 }

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "mlr/core/as_view.hpp"
@@ -32,6 +33,7 @@
 #include "mlr/core/policies.hpp"
 #include "mlr/core/view.hpp"
 #include "mlr/metrics/detail/inputs.hpp"
+#include "mlr/metrics/detail/scoped_rows.hpp"
 
 namespace mlr {
 
@@ -106,54 +108,101 @@ struct threshold_counts {
   bool valid = true;
 };
 
-// Counts over rows in parallel: per-worker integer counters, summed in worker order.
-template <class T, class L>
-threshold_counts count_threshold(strided_view<const T, 2> scores, strided_view<const L, 2> labels,
-                                 std::span<const index_t> scope, const threshold_options& o,
-                                 const execution_env& env) {
-  const index_t n = scores.extent(0);
-  const std::size_t k = scope.size();
-  const index_t rows_per_task = std::max<index_t>(1, (index_t{1} << 16) / static_cast<index_t>(k));
+// The threshold in the scores' type, such that comparing a finite score s with it in T decides
+// exactly as comparing double(s) with t: the largest T <= t for s > t, the smallest T >= t for
+// s >= t (one float compare instead of a conversion per entry).
+template <class T>
+T score_bound(double t, bool inclusive) noexcept {
+  if constexpr (std::is_same_v<T, double>) {
+    return t;
+  } else {
+    const double top = std::numeric_limits<T>::max();
+    const T b = static_cast<T>(std::clamp(t, -top, top));  // nearest; clamped: no overflow
+    const T inf = std::numeric_limits<T>::infinity();
+    if (inclusive) return static_cast<double>(b) < t ? std::nextafter(b, inf) : b;
+    return static_cast<double>(b) > t ? std::nextafter(b, -inf) : b;
+  }
+}
+
+// Min and max of a row, as integer keys (an integer reduction vectorises, a float one does not
+// without -ffast-math). Meaningful only for a row of finite scores; otherwise the call's result is
+// discarded.
+template <class Row>
+auto row_range(const Row& s, index_t width) noexcept {
+  using T = std::remove_cvref_t<decltype(s[0])>;
+  auto lo = std::numeric_limits<order_key_t<T>>::max(), hi = std::numeric_limits<order_key_t<T>>::min();
+  for (index_t c = 0; c < width; ++c) {
+    const auto key = order_key(s[c]);
+    lo = std::min(lo, key);
+    hi = std::max(hi, key);
+  }
+  return std::pair{from_order_key<T>(lo), from_order_key<T>(hi)};
+}
+
+// A tile's per-class counter: the narrower, the less widening per entry.
+using tile_count = std::uint16_t;
+
+// One row into per-class tile counters, branch-free; returns whether some entry is invalid (a
+// non-finite score or a label that is not one of the encoding's values), or-reduced in bytes.
+template <bool Inclusive, class SRow, class LRow, class T, class L>
+MLR_FORCEINLINE bool count_threshold_row(const SRow& s, const LRow& l, index_t width, T bound, label_codes<L> codes,
+                                         tile_count* tp, tile_count* pred, tile_count* pos) noexcept {
+  std::uint8_t bad = 0;
+  for (index_t c = 0; c < width; ++c) {
+    const T v = s[c];
+    const L y = l[c];
+    const bool p = Inclusive ? v >= bound : v > bound;
+    const bool g = codes.positive(y);
+    pred[c] = static_cast<tile_count>(pred[c] + (p & codes.counted(y)));
+    tp[c] = static_cast<tile_count>(tp[c] + (p & g));
+    pos[c] = static_cast<tile_count>(pos[c] + g);
+    bad = static_cast<std::uint8_t>(bad | !finite_score(v) | !codes.valid(y));
+  }
+  return bad != 0;
+}
+
+// Counts over tiles of rows in parallel: a tile (fewer rows than a tile_count can count) counts
+// into tile counters, flushed into its worker's 64-bit ones; integer sums, so the result does not
+// depend on the order or the thread count.
+template <bool Inclusive, class Rows>
+threshold_counts count_threshold(const Rows& rows, const threshold_options& o, const execution_env& env) {
+  using T = typename Rows::score_type;
+  using L = typename Rows::label_type;
+  const index_t n = rows.rows(), width = rows.width();
+  const auto k = static_cast<std::size_t>(width);
+  const index_t rows_per_task =
+      std::clamp<index_t>((index_t{1} << 16) / width, 1, std::numeric_limits<tile_count>::max());
   const auto tasks = static_cast<std::size_t>((n + rows_per_task - 1) / rows_per_task);
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(env.thread_count(), tasks));
   std::vector<std::vector<std::int64_t>> counts(std::max(1u, workers), std::vector<std::int64_t>(3 * k, 0));
+  std::vector<std::vector<tile_count>> tiles(counts.size());
   std::vector<char> valid(tasks, 1);
   const bool relative = o.kind == threshold_kind::relative;
-  const bool inclusive = o.comparison == comparison::greater_equal;
+  const T absolute = score_bound<T>(o.threshold, Inclusive);
+  const label_codes<L> codes(o.encoding);
   progress_meter meter(env.progress);
   parallel_for(tasks, workers, [&](std::size_t task, unsigned w) {
-    std::int64_t* tp = counts[w].data();
-    std::int64_t* pred = tp + k;
-    std::int64_t* pos = pred + k;
+    auto& tile = tiles[w];
+    tile.assign(3 * k, 0);
+    tile_count* tp = tile.data();
+    tile_count* pred = tp + k;
+    tile_count* pos = pred + k;
     const index_t begin = static_cast<index_t>(task) * rows_per_task;
     const index_t end = std::min(n, begin + rows_per_task);
-    bool ok = true;
+    bool bad = false;
     for (index_t i = begin; i < end; ++i) {
-      double t = o.threshold;
+      const auto s = rows.scores(i);
+      T bound = absolute;
       if (relative) {
-        double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-        for (std::size_t c = 0; c < k; ++c) {
-          const double s = static_cast<double>(scores(i, scope[c]));
-          lo = std::min(lo, s);
-          hi = std::max(hi, s);
-        }
-        t = lo + o.mu * (hi - lo);
+        const auto [lo, hi] = row_range(s, width);
+        const double dlo = static_cast<double>(lo);
+        bound = score_bound<T>(dlo + o.mu * (static_cast<double>(hi) - dlo), Inclusive);
       }
-      for (std::size_t c = 0; c < k; ++c) {
-        const T s = scores(i, scope[c]);
-        const L y = labels(i, scope[c]);
-        const label_state state = decode_label(y, o.encoding);
-        ok &= std::isfinite(s) && state != label_state::invalid;
-        if (state == label_state::ignored || state == label_state::invalid) continue;
-        const double v = static_cast<double>(s);
-        const std::int64_t p = inclusive ? (v >= t) : (v > t);
-        const std::int64_t g = state == label_state::positive;
-        pred[c] += p;
-        pos[c] += g;
-        tp[c] += p & g;
-      }
+      bad |= count_threshold_row<Inclusive>(s, rows.labels(i), width, bound, codes, tp, pred, pos);
     }
-    valid[task] = ok;
+    std::int64_t* total = counts[w].data();
+    for (std::size_t c = 0; c < 3 * k; ++c) total[c] += tile[c];
+    valid[task] = !bad;
   }, progress_span{&meter});
   threshold_counts out{std::vector<std::int64_t>(k, 0), std::vector<std::int64_t>(k, 0),
                        std::vector<std::int64_t>(k, 0),
@@ -243,9 +292,11 @@ threshold_result threshold_metrics(const S& scores, const L& labels, const thres
     using Lt = typename std::remove_cvref_t<decltype(lv)>::value_type;
     detail::check_threshold_options(options);
     const detail::class_scope scope(classes, sv.extent(1));
-    const std::vector<index_t> columns = scope.indices();
-    auto counts = detail::count_threshold(detail::score_view<T>(sv), detail::label_view<Lt>(lv),
-                                          std::span<const index_t>(columns), options, env);
+    auto counts = detail::with_scoped_rows(
+        detail::score_view<T>(sv), detail::label_view<Lt>(lv), scope, [&](const auto& rows) {
+          return options.comparison == comparison::greater_equal ? detail::count_threshold<true>(rows, options, env)
+                                                                 : detail::count_threshold<false>(rows, options, env);
+        });
     if (!counts.valid) detail::report_invalid(sv, lv, options.encoding, scope);
     return detail::threshold_from_counts(std::move(counts), options);
   });

@@ -4,9 +4,12 @@
 // candidates) are predicted positive.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <functional>
 #include <limits>
 #include <span>
 #include <string>
@@ -24,6 +27,7 @@
 #include "mlr/core/policies.hpp"
 #include "mlr/core/view.hpp"
 #include "mlr/metrics/detail/inputs.hpp"
+#include "mlr/metrics/detail/scoped_rows.hpp"
 
 namespace mlr {
 
@@ -66,16 +70,25 @@ inline std::size_t row_blocks(index_t rows) noexcept {
   return static_cast<std::size_t>((rows + ranking_block_rows - 1) / ranking_block_rows);
 }
 
-// The scratch of a worker holds one entry per class in scope: nothing is allocated per row.
+// A worker's scratch, sized once: the heap of a row's predicted classes and a mark per class in
+// scope. Nothing is allocated per row.
+template <class T>
+struct top_k_scratch {
+  std::vector<ranked_class<T>> heap;
+  std::vector<std::uint8_t> marks;
+};
+
 template <class T, class F>
-bool for_row_blocks(index_t rows, index_t width, unsigned threads, const progress_span& progress, F&& f) {
+bool for_row_blocks(index_t rows, index_t width, std::size_t capacity, unsigned threads, const progress_span& progress,
+                    F&& f) {
   const std::size_t blocks = row_blocks(rows);
   const unsigned workers = static_cast<unsigned>(std::min<std::size_t>(std::max(1u, threads), blocks));
-  std::vector<std::vector<ranked_class<T>>> scratch(workers);
+  std::vector<top_k_scratch<T>> scratch(workers);
   std::vector<char> valid(blocks, 1);
   parallel_for(blocks, workers, [&](std::size_t b, unsigned w) {
     auto& s = scratch[w];
-    s.resize(static_cast<std::size_t>(width));
+    s.heap.resize(capacity);
+    s.marks.resize(static_cast<std::size_t>(width));
     const index_t first = static_cast<index_t>(b) * ranking_block_rows;
     valid[b] = f(b, first, std::min(rows, first + ranking_block_rows), s);
   }, progress);
@@ -106,47 +119,127 @@ inline top_k_result pooled_f1(std::int64_t tp, std::int64_t predicted, std::int6
   return top_k_result{p, r, f, tp, predicted, positives};
 }
 
-template <class T, class L>
-top_k_result top_k(score_view<T> scores, label_view<L> labels, index_t k, const top_k_options& options,
-                    const class_scope& scope, const execution_env& env, bool& valid_input) {
-  const index_t rows = scores.extent(0), width = scope.size();
+// One vectorised pass over a row: its validity, positives, entries that are not candidates under
+// topk_ignored::removed, and marks on the scores from `floor` up.
+struct row_check {
+  bool bad, ignored;
+  std::int32_t positives;
+};
+template <class SRow, class LRow, class T, class L>
+MLR_FORCEINLINE row_check check_row(const SRow& s, const LRow& l, index_t width, T floor, label_codes<L> codes,
+                                    std::uint8_t* marks) noexcept {
+  std::uint8_t bad = 0, ignored = 0;  // or-reduced in bytes: no widening
+  std::int32_t positives = 0;
+  for (index_t q = 0; q < width; ++q) {
+    const T v = s[q];
+    const L y = l[q];
+    bad = static_cast<std::uint8_t>(bad | !finite_score(v) | !codes.valid(y));
+    ignored = static_cast<std::uint8_t>(ignored | !codes.counted(y));
+    positives += codes.positive(y);
+    marks[q] = v >= floor;
+  }
+  return {bad != 0, ignored != 0, positives};
+}
+
+// A lower bound of the row's k-th best score when every entry is a candidate: the k-th largest of
+// 16 lane maxima, lane j holding the entries q = j mod 16 (k distinct entries reach it). Lowest
+// when k exceeds the lanes.
+template <class SRow>
+auto kth_lower_bound(const SRow& s, index_t width, index_t k) noexcept {
+  using T = std::remove_cvref_t<decltype(s[0])>;
+  using K = order_key_t<T>;
+  constexpr index_t lanes = 16;
+  const index_t used = std::min(lanes, width);
+  if (k > used) return std::numeric_limits<T>::lowest();
+  std::array<K, lanes> top;
+  top.fill(std::numeric_limits<K>::min());
+  const auto lane_max = [&](index_t j, index_t at) {
+    K& m = top[static_cast<std::size_t>(j)];
+    m = std::max(m, order_key(s[at]));
+  };
+  index_t q = 0;
+  for (; q + lanes <= width; q += lanes)
+    for (index_t j = 0; j < lanes; ++j) lane_max(j, q + j);
+  for (index_t j = 0; q < width; ++q, ++j) lane_max(j, q);
+  std::nth_element(top.begin(), top.begin() + (k - 1), top.begin() + used, std::greater<>());
+  return from_order_key<T>(top[static_cast<std::size_t>(k - 1)]);
+}
+
+// The row's predicted classes, its best min(capacity, candidates), into heap[0, kept) (a heap
+// whose top is the worst of them); returns kept. Scores must be finite. Only marked entries are
+// read (null marks: every entry); every candidate that can be predicted must be marked.
+template <class Rows, class T>
+std::size_t select_top(const Rows& rows, index_t i, std::size_t capacity, const std::uint8_t* marks, bool removed,
+                       label_codes<typename Rows::label_type> codes, ranked_class<T>* heap) {
+  const auto s = rows.scores(i);
+  const auto l = rows.labels(i);
+  const index_t width = rows.width();
+  std::size_t kept = 0;
+  const auto offer = [&](index_t q) {
+    const auto y = l[q];
+    if (removed && !codes.counted(y)) return;
+    const ranked_class<T> c{s[q], rows.column(q), codes.positive(y)};
+    if (kept < capacity) {
+      heap[kept++] = c;
+      std::push_heap(heap, heap + kept);
+    } else if (c < heap[0]) {  // one comparison for most entries: a higher score, or a tie won
+      std::pop_heap(heap, heap + kept);
+      heap[kept - 1] = c;
+      std::push_heap(heap, heap + kept);
+    }
+  };
+  if (!marks) {
+    for (index_t q = 0; q < width; ++q) offer(q);
+    return kept;
+  }
+  // Eight marks at a time: a row has few. The order of the offers does not change the result.
+  constexpr index_t step = 8;
+  constexpr bool little = std::endian::native == std::endian::little;
+  index_t q = 0;
+  for (; q + step <= width; q += step) {
+    std::uint64_t word;
+    std::memcpy(&word, marks + q, step);
+    for (; word != 0; word &= word - 1) {
+      const index_t byte = std::countr_zero(word) / 8;
+      offer(q + (little ? byte : step - 1 - byte));
+    }
+  }
+  for (; q < width; ++q)
+    if (marks[q]) offer(q);
+  return kept;
+}
+
+template <class Rows>
+top_k_result top_k(const Rows& rows, index_t k, const top_k_options& options, const execution_env& env,
+                   bool& valid_input) {
+  using T = typename Rows::score_type;
+  using L = typename Rows::label_type;
+  const index_t n = rows.rows(), width = rows.width();
   const bool removed = options.ignored == topk_ignored::removed;
-  const std::size_t blocks = row_blocks(rows);
+  const label_codes<L> codes(options.encoding);
+  const auto capacity = static_cast<std::size_t>(std::min(k, width));
+  const std::size_t blocks = row_blocks(n);
   std::vector<std::array<std::int64_t, 3>> counts(blocks, {0, 0, 0});  // tp, slots, positives
   progress_meter meter(env.progress);
   valid_input = for_row_blocks<T>(
-      rows, width, env.thread_count(), progress_span{&meter},
-      [&](std::size_t b, index_t first, index_t last, std::vector<ranked_class<T>>& cand) {
+      n, width, capacity, env.thread_count(), progress_span{&meter},
+      [&](std::size_t b, index_t first, index_t last, top_k_scratch<T>& scratch) {
         bool ok = true;
         std::int64_t tp = 0, slots = 0, positives = 0;
-        // Each row's predicted classes, its best min(k, candidates), are kept in a heap whose top
-        // is the worst of them: once it is full, a candidate costs one comparison with the top
-        // (and a replacement only when it ranks better, rarely in a long row).
-        const auto capacity = static_cast<std::size_t>(std::min(k, width));
-        const auto heap = cand.begin();
         for (index_t i = first; i < last; ++i) {
-          std::size_t kept = 0;
-          for (index_t q = 0; q < width; ++q) {
-            const index_t j = scope[q];
-            const T s = scores(i, j);
-            const label_state state = decode_label(labels(i, j), options.encoding);
-            const bool good = std::isfinite(s) && state != label_state::invalid;
-            ok &= good;
-            if (removed && state == label_state::ignored) continue;
-            const bool pos = state == label_state::positive;
-            positives += pos;
-            if (!good) continue;  // the result is discarded; NaN would break the heap's order
-            const ranked_class<T> c{s, j, pos};
-            if (kept < capacity) {
-              heap[static_cast<std::ptrdiff_t>(kept++)] = c;
-              std::push_heap(heap, heap + static_cast<std::ptrdiff_t>(kept));
-            } else if (c < heap[0]) {
-              std::pop_heap(heap, heap + static_cast<std::ptrdiff_t>(kept));
-              heap[static_cast<std::ptrdiff_t>(kept - 1)] = c;
-              std::push_heap(heap, heap + static_cast<std::ptrdiff_t>(kept));
-            }
+          const auto s = rows.scores(i);
+          const T floor = kth_lower_bound(s, width, k);
+          const row_check check = check_row(s, rows.labels(i), width, floor, codes, scratch.marks.data());
+          if (check.bad) {  // the result is discarded; NaN would break the heap's order
+            ok = false;
+            continue;
           }
-          for (auto it = heap; it != heap + static_cast<std::ptrdiff_t>(kept); ++it) tp += it->positive;
+          positives += check.positives;
+          // Removed ignored entries may hold lane maxima: then the marks bound nothing.
+          const std::uint8_t* marks = removed && check.ignored ? nullptr : scratch.marks.data();
+          const std::size_t kept =
+              select_top(rows, i, capacity, marks, removed, codes, scratch.heap.data());
+          for (std::size_t c = 0; c < kept; ++c) tp += scratch.heap[c].positive;
           slots += static_cast<std::int64_t>(kept);
         }
         counts[b] = {tp, slots, positives};
@@ -176,8 +269,10 @@ top_k_result top_k(const S& scores, const L& labels, std::int64_t k, const top_k
     if (k <= 0) throw error("k: expected a positive number of classes, found " + std::to_string(k));
     const detail::class_scope scope(classes, sv.extent(1));
     bool valid = true;
-    auto r = detail::top_k(detail::score_view<T>(sv), detail::label_view<Lt>(lv), static_cast<index_t>(k), options,
-                           scope, env, valid);
+    auto r = detail::with_scoped_rows(detail::score_view<T>(sv), detail::label_view<Lt>(lv), scope,
+                                      [&](const auto& rows) {
+                                        return detail::top_k(rows, static_cast<index_t>(k), options, env, valid);
+                                      });
     if (!valid) detail::report_invalid(sv, lv, options.encoding, scope);
     return r;
   });

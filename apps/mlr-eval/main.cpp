@@ -326,6 +326,8 @@ evaluation evaluate(inputs in, const cli_options& o, progress_bar& bar) {
                     " encoding, found --labels " + std::string(mlr::to_string(e.options.encoding)));
     e.options.encoding = *in.encoding;
   }
+  if (o.binned && e.options.average == mlr::average::samples)  // before the long mAP run, not after
+    throw failure("--binned: the binned AP keeps no per-image counts; use --average macro, micro, weighted or none");
   e.images = in.scores.rows;
   if (o.class_names) in.names = class_names_option(*o.class_names, in.scores.cols);
   e.subset = o.classes.has_value();

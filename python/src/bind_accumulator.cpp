@@ -4,6 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -68,7 +69,7 @@ struct accumulator {
       if (s.dtype() == mlr::dtype::float64 && std::is_same_v<T, float>)
         throw mlr::error("scores: expected float32 for this float32 accumulator, found float64 (make the "
                          "accumulator with dtype='float64', or convert the scores)");
-      py::gil_scoped_release nogil;
+      // The GIL stays held: an accumulator is mutable state shared by every Python thread.
       with_views<2, void>(s, l, [&](auto sv, auto lv) {
         if constexpr (sizeof(typename decltype(sv)::value_type) <= sizeof(T)) {
           if constexpr (requires { acc.update(sv, lv, mlr::execution_env{threads}); })
@@ -128,12 +129,11 @@ void bind_common(py::class_<Acc>& cls, const char* name) {
       });
 }
 
-// A read-only numpy [rows, C] view of a kept matrix; `owner` keeps it alive.
+// A numpy copy [rows, C] of a kept matrix (a view would dangle after the next update or merge).
 template <class T>
-py::array matrix_view(mlr::strided_view<const T, 2> v, py::handle owner) {
-  py::array_t<T> a({v.extent(0), v.extent(1)}, {v.extent(1) * static_cast<py::ssize_t>(sizeof(T)), static_cast<py::ssize_t>(sizeof(T))},
-                   v.data_handle(), owner);
-  a.attr("flags").attr("writeable") = false;
+py::array matrix_copy(mlr::strided_view<const T, 2> v) {
+  py::array_t<T> a({v.extent(0), v.extent(1)});
+  std::copy_n(v.data_handle(), v.size(), a.mutable_data());
   return a;
 }
 
@@ -168,8 +168,7 @@ void bind_accumulator(pybind11::module_& m) {
                                          .empty_class = mlr::parse_policy<mlr::empty_class>(empty_class),
                                          .encoding = acc.encoding(),
                                          .epsilon = epsilon};
-           py::gil_scoped_release nogil;
-           return acc.compute(options, scope, mlr::execution_env{threads});
+           return acc.compute(options, scope, mlr::execution_env{threads});  // GIL held, as update
          });
        },
        py::arg("method") = default_name(default_options.method),
@@ -179,11 +178,11 @@ void bind_accumulator(pybind11::module_& m) {
        "mean_average_precision of every row kept (same arguments, the encoding being the accumulator's).")
       .def_property_readonly("rows", [](const exact& a) { return a.visit([](const auto& x) { return x.rows(); }); })
       .def_property_readonly(
-          "scores", [](py::object self) { return self.cast<const exact&>().visit([&](const auto& x) { return matrix_view(x.scores(), self); }); },
-          "The kept scores [rows, C], read-only (valid until the next update or merge).")
+          "scores", [](const exact& a) { return a.visit([](const auto& x) { return matrix_copy(x.scores()); }); },
+          "A copy of the kept scores [rows, C].")
       .def_property_readonly(
-          "labels", [](py::object self) { return self.cast<const exact&>().visit([&](const auto& x) { return matrix_view(x.labels(), self); }); },
-          "The kept labels [rows, C] as int8 in the accumulator's encoding, read-only.");
+          "labels", [](const exact& a) { return a.visit([](const auto& x) { return matrix_copy(x.labels()); }); },
+          "A copy of the kept labels [rows, C], int8 in the accumulator's encoding.");
 
   py::class_<binned> b(m, "binned_ap_accumulator",
                        "Binned average precision in constant memory (mirrors mlr::binned_ap_accumulator<T>): "

@@ -282,6 +282,9 @@ void bind_scoring(pybind11::module_& m) {
           auto [gv, gvv] = new_array<T, 3>({vv.extent(0), vv.extent(1), vv.extent(2)});
           {
             py::gil_scoped_release nogil;
+            // Python arrays can change in place, or a new array reuse a freed one's address, between
+            // the forward and this call: the hidden workspace's saved forward is never trusted.
+            workspace().forget();
             mlr::dualcoop_logits_vjp(vv, nv, tp.view<T, 2>(), g.view<T, 3>(), gnv, gpv, gvv, workspace(), options,
                                      mlr::execution_env{threads});
           }

@@ -98,4 +98,4 @@ def test_bad_states(shards, tmp_path):
                           ([*whole, "--binned", "1"], "--binned: expected a number of thresholds from 2")):
         r = run(*args)  # usage errors: the error line, then the usage hint
         assert r.returncode == 2 and r.stderr.startswith("mlr-eval: error: " + message), r.stderr
-    assert_one_error(run(*whole, "--binned", "5", "--average", "samples"), "average: samples")
+    assert_one_error(run(*whole, "--binned", "5", "--average", "samples"), "--binned: the binned AP keeps no per-image")

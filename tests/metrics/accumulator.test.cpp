@@ -128,6 +128,11 @@ TEST_CASE("ap_accumulator: merge order is row order, which the ranked flavour's 
   CHECK(ba.compute(ranked).value == 0.5);
   CHECK(ab.compute().value == 0.5);  // step groups the tie: order-free
   CHECK(ba.compute().value == 0.5);
+  auto twice = ab;  // merging with itself doubles the rows
+  twice.merge(twice);
+  CHECK(twice.rows() == 4);
+  CHECK(twice.labels()(2, 0) == 1);
+  CHECK(twice.labels()(3, 0) == 0);
 }
 
 TEST_CASE("ap_accumulator: the kept rows serve every other metric", "[metrics][accumulator]") {

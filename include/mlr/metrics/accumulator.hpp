@@ -9,6 +9,7 @@
 // the row order that the order-dependent flavours use for ties. merge() appends another
 // accumulator's rows after its own, so shards merged in their order give the whole. For label
 // spaces too large to keep, binned_ap_accumulator keeps constant-size counts instead.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -116,8 +117,12 @@ class ap_accumulator {
       throw error("other: expected an accumulator of " + std::to_string(classes_) + " classes in the " +
                   std::string(to_string(encoding_)) + " encoding, found " + std::to_string(other.classes_) +
                   " classes in the " + std::string(to_string(other.encoding_)) + " encoding");
-    scores_.insert(scores_.end(), other.scores_.begin(), other.scores_.end());
-    labels_.insert(labels_.end(), other.labels_.begin(), other.labels_.end());
+    // other may be *this: grow first, then copy from the (possibly moved) first part.
+    const std::size_t n = other.labels_.size(), old = labels_.size();
+    scores_.resize(old + n);
+    labels_.resize(old + n);
+    std::copy_n(other.scores_.data(), n, scores_.data() + old);
+    std::copy_n(other.labels_.data(), n, labels_.data() + old);
   }
 
   // mean_average_precision of every row kept; options.encoding must be the accumulator's.

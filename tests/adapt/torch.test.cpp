@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "adapt/contract.hpp"
+#include "adapt/pieces.hpp"
 #include "adapt/support.hpp"
 
 namespace {
@@ -237,4 +238,31 @@ TEMPLATE_PRODUCT_TEST_CASE("contract: mean_average_precision through at::Tensor 
                            (torch_contiguous, torch_transposed, torch_strided, torch_float_labels, torch_uint8_labels),
                            (float, double)) {
   mlr_test::check_contract<TestType>();
+}
+
+namespace {
+
+// at::Tensor with column-major strides (a permuted contiguous tensor), read through view_cast.
+struct torch_column_major {
+  template <class E, std::size_t R>
+  struct holder {
+    at::Tensor t;
+    mlr::strided_view<E, R> arg() { return mlr::view_cast<E, R>(t); }
+  };
+  template <class E, std::size_t R>
+  static holder<E, R> make(const std::vector<E>& row_major, std::array<index_t, R> extents) {
+    std::vector<std::int64_t> shape(extents.begin(), extents.end()), reversed(R);
+    for (std::size_t r = 0; r < R; ++r) reversed[r] = static_cast<std::int64_t>(R - 1 - r);
+    const at::Tensor contiguous =
+        at::from_blob(const_cast<E*>(row_major.data()), shape, at::CppTypeToScalarType<E>::value).clone();
+    holder<E, R> h{contiguous.permute(reversed).contiguous().permute(reversed)};
+    REQUIRE(h.t.stride(0) == 1);
+    return h;
+  }
+};
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("pieces through column-major at::Tensor", "[adapt][pieces][torch]", float, double) {
+  mlr_test::check_pieces<torch_column_major, TestType>();
 }

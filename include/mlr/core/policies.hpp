@@ -60,6 +60,11 @@ enum class reduction : std::uint8_t { sum, mean };
 // while the normaliser counts only violating pairs (>); consistent uses > for both.
 enum class margin_rule : std::uint8_t { reference, consistent };
 
+// TagCLIP refinement (METHOD.md 2.11): reference reproduces the official code's quirks (uint8
+// truncation of normalised maps, boxes that never reach the last patch row/column, CWR stopping
+// at the first degenerate box); corrected repairs those three and shares everything else.
+enum class tagclip_mode : std::uint8_t { reference, corrected };
+
 template <class E>
 struct enum_names;  // a table of (value, name); the first name of a value is its canonical one
 
@@ -171,6 +176,14 @@ struct enum_names<margin_rule> {
   static constexpr std::array<std::pair<margin_rule, std::string_view>, 2> table{{
       {margin_rule::reference, "reference"},
       {margin_rule::consistent, "consistent"},
+  }};
+};
+template <>
+struct enum_names<tagclip_mode> {
+  static constexpr std::string_view argument = "mode";
+  static constexpr std::array<std::pair<tagclip_mode, std::string_view>, 2> table{{
+      {tagclip_mode::reference, "reference"},
+      {tagclip_mode::corrected, "corrected"},
   }};
 };
 

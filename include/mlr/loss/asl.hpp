@@ -5,6 +5,7 @@
 // the value is the same. Ignored labels (-1 canonical) contribute nothing.
 #include <cmath>
 #include <type_traits>
+#include <utility>
 
 #include "mlr/core/as_view.hpp"
 #include "mlr/core/execution.hpp"
@@ -16,6 +17,29 @@
 #include "mlr/loss/result.hpp"
 
 namespace mlr {
+
+namespace detail {
+
+// p = σ(x) = 1 / (1 + e^-x) formed in T as torch forms it (in float, 1 + e^-x rounds to 1 and
+// p to exactly 1 from x ≈ 16.6); q = 1 - p as the reference, not σ(-x) (METHOD.md 3.2)
+template <class X, class Y, class G>
+struct sigmoid_form {
+  using T = typename G::value_type;
+  X x;
+  Y y;
+  G g;
+  label_encoding encoding;
+  label_flags label(index_t b, index_t c) const { return decode_flags(y(b, c), encoding); }
+  bool finite(index_t b, index_t c) const { return std::isfinite(x(b, c)); }
+  double exp_argument(index_t b, index_t c, bool&) const { return finite(b, c) ? -static_cast<double>(x(b, c)) : 0.0; }
+  static std::pair<T, T> probabilities(T e, bool) {
+    const T p = T(1) / (T(1) + e);
+    return {p, T(1) - p};
+  }
+  void store(index_t b, index_t c, T slope) const { g(b, c) = slope; }
+};
+
+}  // namespace detail
 
 // Defaults: the ASL repository's AsymmetricLoss (gamma_neg 4, gamma_pos 1, clip 0.05, eps 1e-8,
 // constant weight, sum). Its training script uses gamma_pos = 0.
@@ -44,27 +68,13 @@ double asl_loss(const X& logits, const Y& targets, G&& gradient, const asl_optio
   detail::check_same_shape(x, "logits", y, "targets");
   const auto g = detail::gradient_output<T, 2>(gradient, x, "logits");
   const auto a = detail::make_asl_params<T>(options);
-  const label_encoding encoding = options.encoding;
   const index_t C = x.extent(1);
 
+  const detail::sigmoid_form<decltype(x), decltype(y), decltype(g)> form{x, y, g, options.encoding};
   const auto total = detail::sum_over_rows(x.extent(0), C, env, [&](index_t begin, index_t end) {
-    detail::partial_sum part;
-    for (index_t b = begin; b < end; ++b)
-      for (index_t c = 0; c < C; ++c) {
-        const T xv = x(b, c);
-        const auto label = detail::decode_flags(y(b, c), encoding);
-        part.bad |= !std::isfinite(xv) || !label.valid;
-        const T p = T(1) / (T(1) + std::exp(-xv));
-        const T q = T(1) - p;  // as the reference: 1 - σ(x), not σ(-x) (METHOD.md 3.2)
-        const auto e = detail::asl_term(p, q, label.positive, a);
-        const bool kept = label.positive || label.negative;
-        part.value += kept ? static_cast<double>(e.value) : 0.0;
-        part.count += kept;
-        g(b, c) = kept ? e.slope : T(0);
-      }
-    return part;
+    return detail::asl_rows(begin, end, C, a, form);
   });
-  if (total.bad) detail::report_invalid(x, "logits", y, "targets", encoding);
+  if (total.bad) detail::report_invalid(x, "logits", y, "targets", options.encoding);
   if (options.reduction == reduction::sum || total.count == 0) return total.value;
   const T scale = static_cast<T>(1.0 / static_cast<double>(total.count));
   detail::scale_gradient(g, scale, env);

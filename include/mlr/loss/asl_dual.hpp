@@ -6,6 +6,7 @@
 #include <cmath>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "mlr/core/as_view.hpp"
 #include "mlr/core/detail/format.hpp"
@@ -19,6 +20,37 @@
 #include "mlr/loss/result.hpp"
 
 namespace mlr {
+
+namespace detail {
+
+// softmax over the pair as torch forms it, exp(l - max) / sum in T: the larger logit's
+// exponential is exactly 1, so one exp serves both outputs, accurate for large gaps
+template <class X, class Y, class G>
+struct pair_form {
+  using T = typename G::value_type;
+  X x;
+  Y y;
+  G g;
+  label_encoding encoding;
+  label_flags label(index_t b, index_t c) const { return decode_flags(y(b, c), encoding); }
+  bool finite(index_t b, index_t c) const { return std::isfinite(x(b, 0, c)) && std::isfinite(x(b, 1, c)); }
+  // flag: the positive logit is the larger one (its exponential is the 1)
+  double exp_argument(index_t b, index_t c, bool& up) const {
+    const T gap = x(b, 1, c) - x(b, 0, c);
+    up = gap >= T(0);
+    return finite(b, c) ? -std::abs(static_cast<double>(gap)) : 0.0;
+  }
+  static std::pair<T, T> probabilities(T e, bool up) {
+    const T sum = T(1) + e;
+    return {(up ? T(1) : e) / sum, (up ? e : T(1)) / sum};
+  }
+  void store(index_t b, index_t c, T slope) const {
+    g(b, 1, c) = slope;
+    g(b, 0, c) = -slope;
+  }
+};
+
+}  // namespace detail
 
 // Defaults: what DualCoOp's trainer runs (gamma_neg 2, gamma_pos 1, clip 0.05, eps 1e-6,
 // constant weight, sum); the class's own defaults are gamma_neg 4, gamma_pos 1.
@@ -53,31 +85,13 @@ double asl_dual_loss(const X& logits, const Y& targets, G&& gradient, const asl_
                 detail::format_index(y.extents()));
   const auto g = detail::gradient_output<T, 3>(gradient, x, "logits");
   const auto a = detail::make_asl_params<T>(options);
-  const label_encoding encoding = options.encoding;
   const index_t C = x.extent(2);
 
+  const detail::pair_form<decltype(x), decltype(y), decltype(g)> form{x, y, g, options.encoding};
   const auto total = detail::sum_over_rows(x.extent(0), 2 * C, env, [&](index_t begin, index_t end) {
-    detail::partial_sum part;
-    for (index_t b = begin; b < end; ++b)
-      for (index_t c = 0; c < C; ++c) {
-        const T neg = x(b, 0, c), pos = x(b, 1, c);
-        const auto label = detail::decode_flags(y(b, c), encoding);
-        part.bad |= !std::isfinite(neg) || !std::isfinite(pos) || !label.valid;
-        // softmax over the pair as torch forms it, exp(l - max) / sum: the larger logit's
-        // exponential is exactly 1, so one exp serves both outputs, accurate for large gaps
-        const T gap = pos - neg;
-        const T e = std::exp(gap >= T(0) ? -gap : gap), sum = T(1) + e;
-        const T p = (gap >= T(0) ? T(1) : e) / sum, q = (gap >= T(0) ? e : T(1)) / sum;
-        const auto term = detail::asl_term(p, q, label.positive, a);
-        const bool kept = label.positive || label.negative;
-        part.value += kept ? static_cast<double>(term.value) : 0.0;
-        part.count += kept;
-        g(b, 1, c) = kept ? term.slope : T(0);
-        g(b, 0, c) = kept ? -term.slope : T(0);
-      }
-    return part;
+    return detail::asl_rows(begin, end, C, a, form);
   });
-  if (total.bad) detail::report_invalid(x, "logits", y, "targets", encoding);
+  if (total.bad) detail::report_invalid(x, "logits", y, "targets", options.encoding);
   if (options.reduction == reduction::sum || total.count == 0) return total.value;
   const T scale = static_cast<T>(1.0 / static_cast<double>(total.count));
   detail::scale_gradient(g, scale, env);

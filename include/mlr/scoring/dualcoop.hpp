@@ -22,7 +22,7 @@
 #include "mlr/core/detail/parallel.hpp"
 #include "mlr/core/execution.hpp"
 #include "mlr/core/tensor.hpp"
-#include "mlr/scoring/detail/exp.hpp"
+#include "mlr/core/detail/vector_math.hpp"
 #include "mlr/scoring/detail/inputs.hpp"
 #include "mlr/scoring/workspace.hpp"
 

@@ -13,7 +13,7 @@
 #include "mlr/core/detail/parallel.hpp"
 #include "mlr/core/execution.hpp"
 #include "mlr/core/tensor.hpp"
-#include "mlr/scoring/detail/exp.hpp"
+#include "mlr/core/detail/vector_math.hpp"
 #include "mlr/scoring/detail/inputs.hpp"
 #include "mlr/scoring/region_similarity.hpp"
 #include "mlr/scoring/workspace.hpp"

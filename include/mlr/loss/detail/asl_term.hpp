@@ -1,11 +1,13 @@
 #pragma once
-// One entry of an ASL loss (METHOD.md 3.1-3.5), shared by the sigmoid and the dual (softmax)
+// The entries of an ASL loss (METHOD.md 3.1-3.5), shared by the sigmoid and the dual (softmax)
 // forms: given the positive and negative probabilities p and q as the reference computes them,
-// the entry's loss -w·log(max(·, eps)) and its derivative with respect to the logit z behind p,
+// each entry's loss -w·log(max(·, eps)) and its derivative with respect to the logit z behind p,
 // where dp/dz = p·q (sigmoid: q = 1 - p; dual: z = l+ - l-, q the softmax's other output).
+#include <algorithm>
 #include <cmath>
 
 #include "mlr/config.hpp"
+#include "mlr/core/detail/vector_math.hpp"
 #include "mlr/core/policies.hpp"
 #include "mlr/loss/detail/inputs.hpp"
 
@@ -37,50 +39,95 @@ asl_params<T> make_asl_params(const Options& o) {
           o.focal_weight == focal_weight::differentiable};
 }
 
-// base^gamma with 0^0 = 1 (METHOD.md 6.4 #23). A small integer gamma (0 to 15) as a branch-free
-// product of base, base^2, base^4, base^8; otherwise pow.
-template <class T>
+// base^gamma with 0^0 = 1 (METHOD.md 6.4 #23). Both gammas small integers (0 to 15): a
+// branch-free product of base, base^2, base^4, base^8; otherwise pow.
+template <bool Integer, class T>
 MLR_FORCEINLINE T focal_power(T base, T gamma, int int_gamma) {
-  if (int_gamma < 0) return std::pow(base, gamma);
+  if constexpr (!Integer) return std::pow(base, gamma);
   const T b2 = base * base, b4 = b2 * b2, b8 = b4 * b4;
   return ((int_gamma & 1) ? base : T(1)) * ((int_gamma & 2) ? b2 : T(1)) * ((int_gamma & 4) ? b4 : T(1)) *
          ((int_gamma & 8) ? b8 : T(1));
 }
 
-template <class T>
-struct asl_entry {
-  T value;  // -w·log(max(prob, eps))
-  T slope;  // d value / dz
-};
-
-// One entry, positive or negative, without data-dependent branches (labels and the clip decision
-// vary from entry to entry, so branches would mispredict). Positive: prob = p, focusing base
-// 1 - p. Negative: prob = q' = min(q + clip, 1), base 1 - q' (the shifted probability p_m); the
-// reference forms 1 - pt the same way.
-template <class T>
-MLR_FORCEINLINE asl_entry<T> asl_term(T p, T q, bool positive, const asl_params<T>& a) {
-  const T shifted = a.shifting ? q + a.clip : q;
-  const bool clamped = !positive && shifted > T(1);  // clamp(max = 1) passes the gradient up to 1 inclusive
-  const T prob = positive ? p : clamped ? T(1) : shifted;
-  const bool in_log = prob >= a.eps;  // clamp(min = eps) passes the gradient from eps inclusive
-  const T log_prob = std::log(in_log ? prob : a.eps);
-  const T dprob = positive ? p * q : -(p * q);  // d prob / dz where the clamp passes
-  T w = 1, weight_slope = 0;
-  if (a.focusing) {
-    const T base = T(1) - prob;
-    const T gamma = positive ? a.gamma_pos : a.gamma_neg;
-    const int int_gamma = positive ? a.int_gamma_pos : a.int_gamma_neg;
-    w = focal_power(base, gamma, int_gamma);
-    // -log · dw/dz with dw/dz = -gamma · base^(gamma-1) · d prob / dz; zero where base = 0 (the
-    // gradient is blocked there, or log = 0) and for gamma = 0 (torch's pow gradient at exponent 0).
-    if (a.differentiate) {
-      const int int_lower = int_gamma > 0 ? int_gamma - 1 : int_gamma;  // gamma = 0: unused
-      const T d = gamma * focal_power(base, gamma - T(1), int_lower) * dprob * log_prob;
-      weight_slope = (gamma != T(0) && base > T(0) && !clamped) ? d : T(0);
+// The ASL terms of rows [begin, end) of C entries, shared by the sigmoid and the dual form. The
+// entries go through in blocks, as arrays, so that every step (the exp and the log of each entry
+// above all) runs as a vectorised loop over the block. A form provides, for entry (b, c):
+//   form.label(b, c) -> label_flags, form.finite(b, c) -> bool
+//   form.exp_argument(b, c, bool& flag) -> double (0 for a non-finite input)
+//   Form::probabilities(T exp of the argument, bool flag) -> {p, q} in T, as the reference forms them
+//   form.store(b, c, slope): writes the gradient (0 for entries not kept)
+// The focusing variants are template flags, so that the loops hold no branch.
+template <bool Focusing, bool Differentiate, bool Integer, class T, class Form>
+partial_sum asl_block_rows(index_t begin, index_t end, index_t C, const asl_params<T>& a, const Form& form) {
+  constexpr index_t block = 128;
+  alignas(64) double exps[block], logs[block];
+  alignas(64) T prob[block], dprob[block], slope[block];
+  alignas(64) bool flag[block], positive[block], kept[block], clamped[block], in_log[block];
+  const T shift = a.shifting ? a.clip : T(0);  // q + 0 is q
+  partial_sum part;
+  for (index_t b = begin; b < end; ++b)
+    for (index_t c0 = 0; c0 < C; c0 += block) {
+      const index_t n = std::min(block, C - c0);
+      for (index_t i = 0; i < n; ++i) {
+        const label_flags label = form.label(b, c0 + i);
+        part.bad |= !label.valid || !form.finite(b, c0 + i);
+        positive[i] = label.positive;
+        kept[i] = label.positive || label.negative;
+        exps[i] = form.exp_argument(b, c0 + i, flag[i]);
+      }
+      exp_inplace(exps, n);
+      // Positive: prob = p. Negative: prob = q' = min(q + clip, 1), the shifted probability p_m.
+      // (Arithmetic stays outside the selects: GCC only if-converts operations it may speculate.)
+      for (index_t i = 0; i < n; ++i) {
+        const auto [p, q] = Form::probabilities(static_cast<T>(exps[i]), flag[i]);
+        const T shifted = q + shift;
+        clamped[i] = !positive[i] && shifted > T(1);  // clamp(max = 1) passes the gradient up to 1 inclusive
+        prob[i] = positive[i] ? p : clamped[i] ? T(1) : shifted;
+        dprob[i] = positive[i] ? p * q : -(p * q);  // d prob / dz where the clamps pass
+        in_log[i] = prob[i] >= a.eps;              // clamp(min = eps) passes the gradient from eps inclusive
+        logs[i] = static_cast<double>(in_log[i] ? prob[i] : a.eps);
+      }
+      log_inplace(logs, n);
+      double value = 0.0;
+      index_t count = 0;
+      for (index_t i = 0; i < n; ++i) {
+        const T log_prob = static_cast<T>(logs[i]);  // rounded to T, as the reference takes it
+        T w = 1, weight_slope = 0;
+        if constexpr (Focusing) {
+          const T base = T(1) - prob[i];  // 1 - pt, formed as the reference forms it
+          const T gamma = positive[i] ? a.gamma_pos : a.gamma_neg;
+          const int int_gamma = positive[i] ? a.int_gamma_pos : a.int_gamma_neg;
+          w = focal_power<Integer>(base, gamma, int_gamma);
+          // -log · dw/dz with dw/dz = -gamma · base^(gamma-1) · d prob / dz; zero where base = 0 (the
+          // gradient is blocked there, or log = 0) and for gamma = 0 (torch's pow gradient at exponent 0).
+          if constexpr (Differentiate) {
+            const int int_lower = int_gamma > 0 ? int_gamma - 1 : int_gamma;  // gamma = 0: unused
+            const T d = gamma * focal_power<Integer>(base, gamma - T(1), int_lower) * dprob[i] * log_prob;
+            weight_slope = (gamma != T(0) && base > T(0) && !clamped[i]) ? d : T(0);
+          }
+        }
+        const T log_slope = -w * dprob[i] / prob[i], entry = -w * log_prob;
+        value += kept[i] ? static_cast<double>(entry) : 0.0;
+        count += kept[i];
+        const T total = (in_log[i] && !clamped[i] ? log_slope : T(0)) + weight_slope;
+        slope[i] = kept[i] ? total : T(0);
+      }
+      part.value += value;
+      part.count += count;
+      for (index_t i = 0; i < n; ++i) form.store(b, c0 + i, slope[i]);
     }
-  }
-  const T log_slope = (in_log && !clamped) ? -w * dprob / prob : T(0);
-  return {-w * log_prob, log_slope + weight_slope};
+  return part;
+}
+
+template <class T, class Form>
+partial_sum asl_rows(index_t begin, index_t end, index_t C, const asl_params<T>& a, const Form& form) {
+  const bool integer = a.int_gamma_pos >= 0 && a.int_gamma_neg >= 0;
+  if (!a.focusing) return asl_block_rows<false, false, true>(begin, end, C, a, form);
+  if (a.differentiate)
+    return integer ? asl_block_rows<true, true, true>(begin, end, C, a, form)
+                   : asl_block_rows<true, true, false>(begin, end, C, a, form);
+  return integer ? asl_block_rows<true, false, true>(begin, end, C, a, form)
+                 : asl_block_rows<true, false, false>(begin, end, C, a, form);
 }
 
 }  // namespace mlr::detail

@@ -5,6 +5,7 @@
 // where dp/dz = p·q (sigmoid: q = 1 - p; dual: z = l+ - l-, q the softmax's other output).
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "mlr/config.hpp"
 #include "mlr/core/detail/vector_math.hpp"
@@ -62,7 +63,8 @@ partial_sum asl_block_rows(index_t begin, index_t end, index_t C, const asl_para
   constexpr index_t block = 128;
   alignas(64) double exps[block], logs[block];
   alignas(64) T prob[block], dprob[block], slope[block];
-  alignas(64) bool flag[block], positive[block], kept[block], clamped[block], in_log[block];
+  // 0/1 bytes, not bool: GCC vectorises no 1-bit arithmetic
+  alignas(64) std::uint8_t flag[block], positive[block], kept[block], clamped[block], in_log[block];
   const T shift = a.shifting ? a.clip : T(0);  // q + 0 is q
   partial_sum part;
   for (index_t b = begin; b < end; ++b)
@@ -73,7 +75,9 @@ partial_sum asl_block_rows(index_t begin, index_t end, index_t C, const asl_para
         part.bad |= !label.valid || !form.finite(b, c0 + i);
         positive[i] = label.positive;
         kept[i] = label.positive || label.negative;
-        exps[i] = form.exp_argument(b, c0 + i, flag[i]);
+        bool up = false;
+        exps[i] = form.exp_argument(b, c0 + i, up);
+        flag[i] = up;
       }
       exp_inplace(exps, n);
       // Positive: prob = p. Negative: prob = q' = min(q + clip, 1), the shifted probability p_m.
@@ -92,24 +96,34 @@ partial_sum asl_block_rows(index_t begin, index_t end, index_t C, const asl_para
       index_t count = 0;
       for (index_t i = 0; i < n; ++i) {
         const T log_prob = static_cast<T>(logs[i]);  // rounded to T, as the reference takes it
+        const bool pos = positive[i] != 0, unclamped = clamped[i] == 0;
         T w = 1, weight_slope = 0;
         if constexpr (Focusing) {
           const T base = T(1) - prob[i];  // 1 - pt, formed as the reference forms it
-          const T gamma = positive[i] ? a.gamma_pos : a.gamma_neg;
-          const int int_gamma = positive[i] ? a.int_gamma_pos : a.int_gamma_neg;
-          w = focal_power<Integer>(base, gamma, int_gamma);
+          const T gamma = pos ? a.gamma_pos : a.gamma_neg;
+          // Integer gammas: both powers, then a select (a per-entry exponent would be a branch)
+          const auto power = [&](T g_pos, int i_pos, T g_neg, int i_neg) {
+            if constexpr (Integer) {
+              const T p_pos = focal_power<true>(base, g_pos, i_pos), p_neg = focal_power<true>(base, g_neg, i_neg);
+              return pos ? p_pos : p_neg;
+            } else {
+              return focal_power<false>(base, pos ? g_pos : g_neg, pos ? i_pos : i_neg);
+            }
+          };
+          w = power(a.gamma_pos, a.int_gamma_pos, a.gamma_neg, a.int_gamma_neg);
           // -log · dw/dz with dw/dz = -gamma · base^(gamma-1) · d prob / dz; zero where base = 0 (the
           // gradient is blocked there, or log = 0) and for gamma = 0 (torch's pow gradient at exponent 0).
           if constexpr (Differentiate) {
-            const int int_lower = int_gamma > 0 ? int_gamma - 1 : int_gamma;  // gamma = 0: unused
-            const T d = gamma * focal_power<Integer>(base, gamma - T(1), int_lower) * dprob[i] * log_prob;
-            weight_slope = (gamma != T(0) && base > T(0) && !clamped[i]) ? d : T(0);
+            const auto lower = [](int g) { return g > 0 ? g - 1 : g; };  // gamma = 0: unused
+            const T d = gamma * power(a.gamma_pos - T(1), lower(a.int_gamma_pos), a.gamma_neg - T(1),
+                                      lower(a.int_gamma_neg)) * dprob[i] * log_prob;
+            weight_slope = (gamma != T(0)) & (base > T(0)) & unclamped ? d : T(0);
           }
         }
         const T log_slope = -w * dprob[i] / prob[i], entry = -w * log_prob;
         value += kept[i] ? static_cast<double>(entry) : 0.0;
         count += kept[i];
-        const T total = (in_log[i] && !clamped[i] ? log_slope : T(0)) + weight_slope;
+        const T total = ((in_log[i] != 0) & unclamped ? log_slope : T(0)) + weight_slope;
         slope[i] = kept[i] ? total : T(0);
       }
       part.value += value;

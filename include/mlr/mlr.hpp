@@ -6,3 +6,4 @@
 #include "mlr/loss.hpp"
 #include "mlr/metrics.hpp"
 #include "mlr/scoring.hpp"
+#include "mlr/refine.hpp"

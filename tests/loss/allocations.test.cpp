@@ -1,54 +1,17 @@
 // Steady state allocates nothing: every loss writing into the caller's gradient (the ranking
 // loss with a reused workspace), single-threaded, is called twice and the second call is
-// counted. A separate executable: it replaces the global operator new.
+// counted. Linked with the allocation counter (tests/support/allocation_counter.hpp).
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 #include <vector>
 
 #include "loss/support.hpp"
 #include "mlr/adapt/raw.hpp"
 #include "mlr/loss.hpp"
+#include "support/allocation_counter.hpp"
 
-namespace {
-std::atomic<long> allocations{0};
-}  // namespace
-
-// Every non-aligned form is replaced, so that each allocation is released by its own family
-// (AddressSanitizer reports a new/free mismatch otherwise, e.g. for Catch2's nothrow new).
-void* operator new(std::size_t n) {
-  ++allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return ::operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-  ++allocations;
-  return std::malloc(n == 0 ? 1 : n);
-}
-void* operator new[](std::size_t n, const std::nothrow_t& tag) noexcept { return ::operator new(n, tag); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
-
-namespace {
-
-// Allocations made by the second of two calls of f.
-template <class F>
-long steady_state_allocations(F f) {
-  f();
-  const long before = allocations.load();
-  f();
-  return allocations.load() - before;
-}
-
-}  // namespace
+using mlr_test::steady_state_allocations;
 
 TEST_CASE("losses: no allocation in steady state", "[loss][allocations]") {
   const mlr::index_t B = 16, C = 80;

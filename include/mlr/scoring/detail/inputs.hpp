@@ -4,6 +4,7 @@
 // entries and zero vectors, naming the first one.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -138,20 +139,22 @@ void inverse_row_norms(const strided_view<const T, R>& v, std::string_view name,
   const index_t rows = a.rows(), width = a.width(), stride = a.stride();
   constexpr index_t chunk = 256;
   const auto tasks = static_cast<std::size_t>((rows + chunk - 1) / chunk);
-  std::vector<index_t> first_bad(tasks, -1);
+  // Each task stops at its first bad row; the smallest of those is the first overall.
+  std::atomic<index_t> first_bad{rows};
   parallel_for(tasks, rows * width > 65536 ? threads : 1u, [&](std::size_t t, unsigned) {
     const index_t begin = static_cast<index_t>(t) * chunk, end = std::min(rows, begin + chunk);
     for (index_t r = begin; r < end; ++r) {
       const double norm = row_norm(a.row(r), width, stride);
       if (!(norm > 0.0 && norm <= std::numeric_limits<double>::max())) {
-        first_bad[t] = r;
+        for (index_t seen = first_bad.load(std::memory_order_relaxed);
+             r < seen && !first_bad.compare_exchange_weak(seen, r, std::memory_order_relaxed);) {
+        }
         return;
       }
       inv[r] = static_cast<T>(1.0 / norm);
     }
   });
-  for (index_t r : first_bad) {
-    if (r < 0) continue;
+  if (const index_t r = first_bad.load(); r < rows) {
     const T* p = a.row(r);
     for (index_t d = 0; d < width; ++d)
       if (!std::isfinite(p[d * stride]))

@@ -33,20 +33,6 @@ mlr::scoring_workspace& workspace() {
   return ws;
 }
 
-// Every argument after the first must have the first one's dtype.
-void check_same_dtype(const tensor_arg& first, const char* first_name, const tensor_arg& other, const char* name) {
-  if (other.dtype() != first.dtype())
-    throw mlr::error(std::string(name) + ": expected dtype " + std::string(mlr::to_string(first.dtype())) +
-                     " (that of " + first_name + "), found " + std::string(mlr::to_string(other.dtype())));
-}
-
-// f(type_identity<T>) for the floating dtype of `first`.
-template <class F>
-decltype(auto) with_real_type(const tensor_arg& first, F&& f) {
-  if (first.dtype() == mlr::dtype::float32) return f(std::type_identity<float>{});
-  return f(std::type_identity<double>{});
-}
-
 // A new C-contiguous numpy array and the writable mlr view of it.
 template <class T, std::size_t R>
 std::pair<py::array_t<T>, mlr::strided_view<T, R>> new_array(const std::array<mlr::index_t, R>& extents) {

@@ -69,4 +69,19 @@ py::array_t<T> read_only_array(const T* data, std::size_t size, py::handle owner
 
 inline std::string format_double(double x) { return py::repr(py::float_(x)); }
 
+// Every argument after the first must have the first one's dtype (float inputs of one call).
+inline void check_same_dtype(const tensor_arg& first, const char* first_name, const tensor_arg& other,
+                             const char* name) {
+  if (other.dtype() != first.dtype())
+    throw mlr::error(std::string(name) + ": expected dtype " + std::string(mlr::to_string(first.dtype())) +
+                     " (that of " + first_name + "), found " + std::string(mlr::to_string(other.dtype())));
+}
+
+// f(type_identity<T>) for the floating dtype of `first`.
+template <class F>
+decltype(auto) with_real_type(const tensor_arg& first, F&& f) {
+  if (first.dtype() == mlr::dtype::float32) return f(std::type_identity<float>{});
+  return f(std::type_identity<double>{});
+}
+
 }  // namespace mlr_python

@@ -148,6 +148,7 @@ void bind_accumulator(pybind11::module_&);
 void bind_presets(pybind11::module_&);
 void bind_scoring(pybind11::module_&);
 void bind_loss(pybind11::module_&);
+void bind_refine(pybind11::module_&);
 
 PYBIND11_MODULE(mlr, m) {
   using namespace mlr_python;
@@ -282,4 +283,5 @@ PYBIND11_MODULE(mlr, m) {
   bind_presets(m);
   bind_scoring(m);
   bind_loss(m);
+  bind_refine(m);
 }

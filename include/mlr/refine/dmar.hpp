@@ -56,15 +56,13 @@ namespace detail {
 template <class T>
 struct dmar_scratch {
   gemm_workspace<T> gemm;
-  std::vector<T> bounds;          // per layer: the largest T not above tau_l
   std::vector<T> masked_coarse;   // Q^T [K, N]: Q[j, k] = m_k[j] P_coarse[j, k]
 };
 
 // The scratch that does not depend on T.
 struct dmar_buffers {
-  std::vector<double> tau;                    // [L]
-  std::vector<std::uint8_t> fuse, bad_layer;  // [L]
-  vote_rows rows;                             // per-worker rows of the vote pass
+  std::vector<std::uint8_t> fuse;             // [L]
+  vote_scratch votes;                         // per-chunk sums of the attention passes
   std::vector<std::uint8_t> binary;           // [K, N]
   std::array<index_t, 2> binary_extents{};
   std::vector<region_scratch> regions;        // per worker
@@ -103,6 +101,7 @@ namespace detail {
 // Throws unless vote_min and the fuse layers suit L layers; marks the fuse layers in `fuse`.
 inline void check_dmar_options(const dmar_options& options, index_t L, std::vector<std::uint8_t>& fuse) {
   const std::string range = "[0, " + std::to_string(L) + ")";
+  if (L > 255) throw error("attn: expected at most 255 layers, found " + std::to_string(L));
   if (options.vote_min < 1 || options.vote_min > L)
     throw error("vote_min: expected a value in [1, " + std::to_string(L) + "] (attn has " + std::to_string(L) +
                 " layers), found " + std::to_string(options.vote_min));
@@ -152,13 +151,8 @@ void tagclip_dmar(const A& attn, const P& coarse, const patch_grid& grid, dmar_r
   out.refined.resize({N, K});
 
   // M_attn and A* (2.2, 2.3).
-  ws.tau.resize(static_cast<std::size_t>(L));
-  detail::layer_means(a, offset, ws.tau.data(), ws.bad_layer, threads);
-  scratch.bounds.resize(static_cast<std::size_t>(L));
-  for (index_t l = 0; l < L; ++l)
-    scratch.bounds[static_cast<std::size_t>(l)] = detail::strict_bound<T>(ws.tau[static_cast<std::size_t>(l)]);
-  detail::vote_and_fuse(a, scratch.bounds.data(), ws.fuse.data(), static_cast<index_t>(options.fuse_layers.size()),
-                        options.vote_min, out.vote_mask.data(), out.masked_attention.data(), ws.rows, threads);
+  detail::vote_and_fuse(a, offset, ws.fuse.data(), static_cast<index_t>(options.fuse_layers.size()),
+                        options.vote_min, out.vote_mask.data(), out.masked_attention.data(), ws.votes, threads);
 
   // P1 = A* P_coarse (2.4).
   const auto a_star = detail::gemm_operand(strided_view<const T, 2>(out.masked_attention.view()));

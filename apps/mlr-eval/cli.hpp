@@ -34,8 +34,9 @@ std::string policy_choices() {
   return s;
 }
 
-// The synopsis and option list; choices and defaults come from the library.
-inline std::string help_text() {
+// The synopsis and option list; choices and defaults come from the library. `algorithms`: the
+// lines that list the algorithm subcommands.
+inline std::string help_text(std::string_view algorithms) {
   const mlr::ap_options defaults{};
   const auto dflt = [](auto value) { return " Default " + std::string(mlr::to_string(value)) + "."; };
   return "usage: mlr-eval [SCORES LABELS] [--method " + policy_choices<mlr::ap_method>() + "]\n" +
@@ -48,6 +49,8 @@ inline std::string help_text() {
          "                [--save-state FILE]\n"
          "       mlr-eval --states STATE... [options]\n"
          "       mlr-eval --write-demo DIR\n"
+         "       mlr-eval ALGORITHM --INPUT FILE.npy... [--OPTION V]... [--out FILE.npy | --out-dir DIR]\n"
+         "                [--json] [--threads N]\n"
          "       mlr-eval --help | --version\n"
          "\n"
          "Mean average precision of multi-label scores, every convention named as in mlr's C++ API.\n"
@@ -95,6 +98,12 @@ inline std::string help_text() {
          "--quiet          no progress bar (it is drawn on stderr only when stderr is a terminal).\n"
          "--write-demo DIR write the demo as DIR/scores.npy (float32), DIR/labels.npy (int8) and\n"
          "                 DIR/classes.txt, to re-run it from files.\n"
+         "\n"
+         "ALGORITHM        a scoring function, loss or TagCLIP refinement step of the library, by its\n"
+         "                 C++ name; its inputs (.npy, any rank), options and defaults are the C++ ones\n"
+         "                 (--text-neg for text_neg); arrays are written as .npy, loss values printed.\n"
+         "                 mlr-eval ALGORITHM --help lists its inputs, options and defaults:\n" +
+         std::string(algorithms) +
          "\n"
          "Exit status: 0 success, 2 any error (one line on stderr starting \"mlr-eval: error: \").\n"
          "Positions in messages: (i, j) are 0-based (image, class column) indices into the arrays;\n"

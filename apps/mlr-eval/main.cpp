@@ -1,4 +1,5 @@
-// mlr-eval: mean average precision of a score file against a label file, or of a built-in demo.
+// mlr-eval: mean average precision of a score file against a label file, or of a built-in demo;
+// or, when the first argument names one, a scoring function or loss of the library on .npy files.
 // Every failure is one line on stderr starting "mlr-eval: error: " and exit status 2.
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "algorithms.hpp"
 #include "cli.hpp"
 #include "csv.hpp"
 #include "demo.hpp"
@@ -102,7 +104,7 @@ inputs load_files(const std::string& scores_path, const std::string& labels_path
   std::string source = "scores " + scores_path + " (" + describe(s.values) + "), labels " + labels_path +
                        " (" + describe(l.values) + ")";
   return {std::move(s.values), std::move(l.values), s.names.empty() ? std::move(l.names) : std::move(s.names),
-          std::move(source)};
+          std::move(source), std::nullopt};
 }
 
 inputs load_demo() {
@@ -110,7 +112,8 @@ inputs load_demo() {
   return {std::move(demo.scores), std::move(demo.labels), std::move(demo.names),
           "mlr-eval demo: synthetic VOC-shaped data (4952 images x 20 classes, seed " +
               std::to_string(demo_seed) +
-              "); on your own files: mlr-eval SCORES LABELS [options], see --help"};
+              "); on your own files: mlr-eval SCORES LABELS [options], see --help",
+          std::nullopt};
 }
 
 // --class-names: the lines of a file if one has that name, a comma list otherwise.
@@ -376,7 +379,7 @@ void write_demo(const std::string& dir) {
 
 int run(const cli_options& o) {
   if (o.help) {
-    write_stdout(help_text());
+    write_stdout(help_text(algorithm_list()));
   } else if (o.version) {
     write_stdout("mlr-eval " + std::to_string(mlr::version_major) + "." + std::to_string(mlr::version_minor) +
                  "." + std::to_string(mlr::version_patch) + "\n");
@@ -411,11 +414,18 @@ void print_error(std::string_view message) {
 
 int main(int argc, char** argv) {
   using namespace mlr_eval;
+  std::string hint(usage_hint);
   try {
-    return run(parse_command_line({argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0)}));
+    const std::span<const char* const> args(argv + 1, static_cast<std::size_t>(argc > 0 ? argc - 1 : 0));
+    if (const algorithm* a = args.empty() ? nullptr : find_algorithm(args[0])) {
+      hint = algorithm_usage(*a);
+      write_stdout(run_algorithm(*a, args.subspan(1)));
+      return 0;
+    }
+    return run(parse_command_line(args));
   } catch (const usage_error& e) {
     print_error(e.what());
-    std::fprintf(stderr, "%s\n", std::string(usage_hint).c_str());
+    std::fprintf(stderr, "%s\n", hint.c_str());
   } catch (const std::bad_alloc&) {
     print_error("out of memory");
   } catch (const std::exception& e) {

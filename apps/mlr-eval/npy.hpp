@@ -1,6 +1,7 @@
 #pragma once
-// .npy files (numpy's format, versions 1.0, 2.0 and 3.0): 2-D, C or Fortran order,
-// little-endian <f4 <f8 |i1 <i4 <i8 |u1 |b1. Everything read is checked: magic, version, header
+// .npy files (numpy's format, versions 1.0, 2.0 and 3.0): C or Fortran order, little-endian
+// <f4 <f8 |i1 <i4 <i8 |u1 |b1; 2-D for the metrics (read_npy), any rank for the algorithm
+// subcommands (read_npy_array). Everything read is checked: magic, version, header
 // syntax, dtype, rank, size arithmetic and the data length against the shape. The data of a
 // regular file are memory-mapped, not read (a Fortran-ordered file is a column-major view of
 // them); pipes, and data not aligned for their type by the header's length, are read into an
@@ -20,6 +21,7 @@
 #include "files.hpp"
 #include "matrix.hpp"
 #include "mlr/core/dtype.hpp"
+#include "mlr/core/view.hpp"
 #include "support.hpp"
 
 namespace mlr_eval {
@@ -203,7 +205,8 @@ class npy_header_parser {
 
 namespace npy_detail {
 
-inline std::string shape_text(const std::vector<std::uint64_t>& shape) {
+template <class I>
+std::string shape_text(const std::vector<I>& shape) {
   std::string s = "(";
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (i != 0) s += ", ";
@@ -259,20 +262,25 @@ inline npy_header read_header(input_file& file, std::size_t length) {
   }
 }
 
-// The dtype of a header that mlr-eval can read: supported dtype, 2-D, a size that fits.
-inline mlr::dtype check_header(const input_file& file, const npy_header& h) {
+// The dtype of a header that mlr-eval can read: supported dtype, 2-D when `matrix`, a size that
+// fits. The array is held as shape[0] rows by the product of the other extents (1 x 1 for 0-D).
+inline mlr::dtype check_header(const input_file& file, const npy_header& h, bool matrix) {
   mlr::dtype type{};
   try {
     type = parse_npy_dtype(h.descr);
   } catch (const failure& e) {
     fail(file.path(), e.what());
   }
-  if (h.shape.size() != 2)
+  if (matrix && h.shape.size() != 2)
     fail(file.path(), "expected a 2-D array (images x classes), found a " + std::to_string(h.shape.size()) +
                           "-D array of shape " + shape_text(h.shape) +
                           (h.shape.size() == 1 ? "; for a single class use a.reshape(-1, 1)" : ""));
   constexpr auto index_max = static_cast<std::uint64_t>(std::numeric_limits<index_t>::max());
-  if (h.shape[0] > index_max || h.shape[1] > index_max || !byte_size(type, h.shape[0], h.shape[1]))
+  std::optional<std::uint64_t> cols = 1;
+  for (std::size_t d = 1; d < h.shape.size() && cols; ++d) cols = checked_mul(*cols, h.shape[d]);
+  const std::uint64_t rows = h.shape.empty() ? 1 : h.shape[0];
+  if (std::any_of(h.shape.begin(), h.shape.end(), [](std::uint64_t n) { return n > index_max; }) || !cols ||
+      !byte_size(type, rows, *cols))
     fail(file.path(), "shape " + shape_text(h.shape) + " of " + in_quotes(h.descr) +
                           " is too large: its size in bytes overflows");
   return type;
@@ -320,33 +328,59 @@ inline void check_bool_bytes(const input_file& file, const host_matrix& m) {
 
 }  // namespace npy_detail
 
-inline host_matrix read_npy(const std::string& path) {
+// An array of any rank as read: its elements as a host_matrix of shape[0] rows by the product of
+// the other extents (1 x 1 for a 0-D array), in the file's order, and the full shape.
+struct npy_array {
+  host_matrix elements;
+  std::vector<index_t> shape;
+
+  // The array as a rank-R view (R == shape.size()): C or Fortran strides, as the file.
+  template <class T, std::size_t R>
+  mlr::strided_view<const T, R> view() const {
+    std::array<index_t, R> extents{}, strides{};
+    index_t step = 1;
+    for (std::size_t k = 0; k < R; ++k) {
+      const std::size_t d = elements.column_major ? k : R - 1 - k;
+      extents[d] = shape[d];
+      strides[d] = step;
+      step *= shape[d];
+    }
+    return {elements.data<T>(), extents, strides};
+  }
+};
+
+namespace npy_detail {
+
+inline npy_array read(const std::string& path, bool matrix) {
   input_file file(path);
-  const auto pre = npy_detail::read_preamble(file);
-  const npy_header header = npy_detail::read_header(file, pre.header_length);
-  const mlr::dtype type = npy_detail::check_header(file, header);
-  const auto rows = static_cast<index_t>(header.shape[0]), cols = static_cast<index_t>(header.shape[1]);
-  const std::size_t need = *byte_size(type, header.shape[0], header.shape[1]);
+  const auto pre = read_preamble(file);
+  const npy_header header = read_header(file, pre.header_length);
+  const mlr::dtype type = check_header(file, header, matrix);
+  npy_array a;
+  for (const std::uint64_t n : header.shape) a.shape.push_back(static_cast<index_t>(n));
+  index_t rows = 1, cols = 1;
+  for (std::size_t d = 0; d < a.shape.size(); ++d) (d == 0 ? rows : cols) *= a.shape[d];
+  const std::size_t need = *byte_size(type, static_cast<std::uint64_t>(rows), static_cast<std::uint64_t>(cols));
   const std::size_t offset = pre.size + pre.header_length;
-  npy_detail::check_data_length(file, header, need, offset);
-  host_matrix m;
+  check_data_length(file, header, need, offset);
+  host_matrix& m = a.elements;
   // A regular file whose data length was just checked, and whose data start on a boundary of
   // their type (numpy aligns them to 64 bytes), is viewed in place.
   if (file.size() && need != 0 && offset % element_size(type) == 0)
     m = host_matrix{type, rows, cols, {}, mapped_file::map(file.descriptor(), offset, need)};
   if (!m.mapping) {
     m = allocate_matrix(type, rows, cols);
-    npy_detail::read_data(file, header, m);
+    read_data(file, header, m);
   }
   m.column_major = header.fortran_order;
-  if (type == mlr::dtype::boolean) npy_detail::check_bool_bytes(file, m);
-  return m;
+  if (type == mlr::dtype::boolean) check_bool_bytes(file, m);
+  return a;
 }
 
-// Writes `m` as a version 1.0 .npy file, as numpy.save would.
-inline void write_npy(const std::string& path, const host_matrix& m) {
-  std::string header = "{'descr': '" + std::string(npy_descr(m.type)) + "', 'fortran_order': " +
-                       (m.column_major ? "True" : "False") + ", 'shape': " + m.shape() + ", }";
+inline void write(const std::string& path, mlr::dtype type, const std::vector<std::uint64_t>& shape, bool fortran,
+                  const void* data, std::size_t bytes) {
+  std::string header = "{'descr': '" + std::string(npy_descr(type)) + "', 'fortran_order': " +
+                       (fortran ? "True" : "False") + ", 'shape': " + shape_text(shape) + ", }";
   const std::size_t unpadded = npy_magic.size() + 4 + header.size() + 1;
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
@@ -356,8 +390,31 @@ inline void write_npy(const std::string& path, const host_matrix& m) {
   const char preamble[4] = {1, 0, static_cast<char>(length & 0xff), static_cast<char>(length >> 8)};
   out.write(preamble, sizeof preamble);
   out.write(header);
-  out.write(m.raw(), m.raw_size());
+  out.write(data, bytes);
   out.close();
+}
+
+}  // namespace npy_detail
+
+// A 2-D .npy file (images x classes), for the metrics.
+inline host_matrix read_npy(const std::string& path) { return npy_detail::read(path, true).elements; }
+
+// A .npy file of any rank, for the algorithm subcommands.
+inline npy_array read_npy_array(const std::string& path) { return npy_detail::read(path, false); }
+
+// Writes `m` as a version 1.0 .npy file, as numpy.save would.
+inline void write_npy(const std::string& path, const host_matrix& m) {
+  npy_detail::write(path, m.type, {static_cast<std::uint64_t>(m.rows), static_cast<std::uint64_t>(m.cols)},
+                    m.column_major, m.raw(), m.raw_size());
+}
+
+// Writes `bytes` bytes at `data`, a C-ordered array of `type` and shape `shape` (any rank), as
+// numpy.save would.
+inline void write_npy(const std::string& path, mlr::dtype type, const std::vector<index_t>& shape, const void* data,
+                      std::size_t bytes) {
+  std::vector<std::uint64_t> extents;
+  for (const index_t n : shape) extents.push_back(static_cast<std::uint64_t>(n));
+  npy_detail::write(path, type, extents, false, data, bytes);
 }
 
 }  // namespace mlr_eval

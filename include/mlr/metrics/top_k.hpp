@@ -26,6 +26,7 @@
 #include "mlr/core/labels.hpp"
 #include "mlr/core/policies.hpp"
 #include "mlr/core/view.hpp"
+#include "mlr/metrics/detail/avx512_rows.hpp"
 #include "mlr/metrics/detail/inputs.hpp"
 #include "mlr/metrics/detail/scoped_rows.hpp"
 
@@ -70,12 +71,14 @@ inline std::size_t row_blocks(index_t rows) noexcept {
   return static_cast<std::size_t>((rows + ranking_block_rows - 1) / ranking_block_rows);
 }
 
-// A worker's scratch, sized once: the heap of a row's predicted classes and a mark per class in
-// scope. Nothing is allocated per row.
+// A worker's scratch, sized once: the heap of a row's predicted classes, and a mark per class in
+// scope (portable path) or the lane maxima of each 64 classes (vector path). Nothing is
+// allocated per row.
 template <class T>
 struct top_k_scratch {
   std::vector<ranked_class<T>> heap;
   std::vector<std::uint8_t> marks;
+  std::vector<float> step_max;
 };
 
 template <class T, class F>
@@ -89,6 +92,7 @@ bool for_row_blocks(index_t rows, index_t width, std::size_t capacity, unsigned 
     auto& s = scratch[w];
     s.heap.resize(capacity);
     s.marks.resize(static_cast<std::size_t>(width));
+    s.step_max.resize(static_cast<std::size_t>((width + 63) / 64 * 16));
     const index_t first = static_cast<index_t>(b) * ranking_block_rows;
     valid[b] = f(b, first, std::min(rows, first + ranking_block_rows), s);
   }, progress);
@@ -166,16 +170,16 @@ auto kth_lower_bound(const SRow& s, index_t width, index_t k) noexcept {
 }
 
 // The row's predicted classes, its best min(capacity, candidates), into heap[0, kept) (a heap
-// whose top is the worst of them); returns kept. Scores must be finite. Only marked entries are
-// read (null marks: every entry); every candidate that can be predicted must be marked.
-template <class Rows, class T>
-std::size_t select_top(const Rows& rows, index_t i, std::size_t capacity, const std::uint8_t* marks, bool removed,
-                       label_codes<typename Rows::label_type> codes, ranked_class<T>* heap) {
+// whose top is the worst of them); returns kept. Scores must be finite. Only the entries that
+// visit(offer) offers are read; every candidate that can be predicted must be among them, in any
+// order (the order of the offers does not change the result).
+template <class Rows, class T, class Visit>
+std::size_t select_top(const Rows& rows, index_t i, std::size_t capacity, bool removed,
+                       label_codes<typename Rows::label_type> codes, ranked_class<T>* heap, Visit&& visit) {
   const auto s = rows.scores(i);
   const auto l = rows.labels(i);
-  const index_t width = rows.width();
   std::size_t kept = 0;
-  const auto offer = [&](index_t q) {
+  visit([&](index_t q) {
     const auto y = l[q];
     if (removed && !codes.counted(y)) return;
     const ranked_class<T> c{s[q], rows.column(q), codes.positive(y)};
@@ -187,12 +191,13 @@ std::size_t select_top(const Rows& rows, index_t i, std::size_t capacity, const 
       heap[kept - 1] = c;
       std::push_heap(heap, heap + kept);
     }
-  };
-  if (!marks) {
-    for (index_t q = 0; q < width; ++q) offer(q);
-    return kept;
-  }
-  // Eight marks at a time: a row has few. The order of the offers does not change the result.
+  });
+  return kept;
+}
+
+// offer(q) for every marked entry q, eight marks at a time (a row has few).
+template <class F>
+void for_each_marked(const std::uint8_t* marks, index_t width, F&& offer) {
   constexpr index_t step = 8;
   constexpr bool little = std::endian::native == std::endian::little;
   index_t q = 0;
@@ -206,7 +211,44 @@ std::size_t select_top(const Rows& rows, index_t i, std::size_t capacity, const 
   }
   for (; q < width; ++q)
     if (marks[q]) offer(q);
-  return kept;
+}
+
+// Validity, positives and the predicted classes of row i; adds to tp / slots / positives and
+// returns false when the row holds an invalid entry (then nothing is added, nor any heap built:
+// NaN would break its order).
+template <class Rows>
+bool top_k_row(const Rows& rows, index_t i, index_t k, std::size_t capacity, bool removed,
+               label_codes<typename Rows::label_type> codes, top_k_scratch<typename Rows::score_type>& scratch,
+               std::array<std::int64_t, 3>& counts) {
+  using T = typename Rows::score_type;
+  using simd = row_simd<T, typename Rows::label_type>;
+  const index_t width = rows.width();
+  const auto s = rows.scores(i);
+  std::size_t kept;
+  if constexpr (simd::enabled && Rows::dense) {
+    typename simd::next_row next{nullptr, nullptr};
+    if (i + 1 < rows.rows()) next = {rows.scores(i + 1).base, rows.labels(i + 1).base};
+    float* step_max = scratch.step_max.data();
+    const top_k_row_scan scan = simd::scan_top_k(s.base, rows.labels(i).base, width, k, removed, codes, next, step_max);
+    if (scan.bad) return false;
+    counts[2] += scan.positives;
+    kept = select_top(rows, i, capacity, removed, codes, scratch.heap.data(),
+                      [&](auto&& offer) { simd::for_each_at_least(s.base, width, scan.floor, step_max, offer); });
+  } else {
+    const T floor = kth_lower_bound(s, width, k);
+    const row_check check = check_row(s, rows.labels(i), width, floor, codes, scratch.marks.data());
+    if (check.bad) return false;
+    counts[2] += check.positives;
+    // Removed ignored entries may hold lane maxima: then the marks bound nothing.
+    const bool every = removed && check.ignored;
+    kept = select_top(rows, i, capacity, removed, codes, scratch.heap.data(), [&](auto&& offer) {
+      if (!every) return for_each_marked(scratch.marks.data(), width, offer);
+      for (index_t q = 0; q < width; ++q) offer(q);
+    });
+  }
+  for (std::size_t c = 0; c < kept; ++c) counts[0] += scratch.heap[c].positive;
+  counts[1] += static_cast<std::int64_t>(kept);
+  return true;
 }
 
 template <class Rows>
@@ -225,24 +267,10 @@ top_k_result top_k(const Rows& rows, index_t k, const top_k_options& options, co
       n, width, capacity, env.thread_count(), progress_span{&meter},
       [&](std::size_t b, index_t first, index_t last, top_k_scratch<T>& scratch) {
         bool ok = true;
-        std::int64_t tp = 0, slots = 0, positives = 0;
-        for (index_t i = first; i < last; ++i) {
-          const auto s = rows.scores(i);
-          const T floor = kth_lower_bound(s, width, k);
-          const row_check check = check_row(s, rows.labels(i), width, floor, codes, scratch.marks.data());
-          if (check.bad) {  // the result is discarded; NaN would break the heap's order
-            ok = false;
-            continue;
-          }
-          positives += check.positives;
-          // Removed ignored entries may hold lane maxima: then the marks bound nothing.
-          const std::uint8_t* marks = removed && check.ignored ? nullptr : scratch.marks.data();
-          const std::size_t kept =
-              select_top(rows, i, capacity, marks, removed, codes, scratch.heap.data());
-          for (std::size_t c = 0; c < kept; ++c) tp += scratch.heap[c].positive;
-          slots += static_cast<std::int64_t>(kept);
-        }
-        counts[b] = {tp, slots, positives};
+        std::array<std::int64_t, 3> block{0, 0, 0};
+        for (index_t i = first; i < last; ++i)  // an invalid row: the result is discarded
+          ok &= top_k_row(rows, i, k, capacity, removed, codes, scratch, block);
+        counts[b] = block;
         return ok;
       });
   std::array<std::int64_t, 3> total{0, 0, 0};

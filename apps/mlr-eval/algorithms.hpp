@@ -7,8 +7,9 @@
 // (the scoring functions, l1_distillation, the TagCLIP refinement), or floating values with labels
 // of any dtype (ASL, ranking). Results are collected by type: a tensor is one array, a loss_result
 // a value and a gradient, dualcoop_gradients three arrays, a dmar_result five arrays and the boxes.
-// Parameters without a default (tagclip_dmar's grid, tagclip_local's num_foreground) are required
-// options.
+// Parameters without a default (the grid, num_foreground) are required options. The refinement
+// steps that call an engine (tagclip_reidentify, tagclip_classify) take its answers as a table,
+// one row per foreground class, computed beforehand.
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -38,9 +39,12 @@
 #include "mlr/loss/asl_dual.hpp"
 #include "mlr/loss/l1_distillation.hpp"
 #include "mlr/loss/ranking.hpp"
+#include "mlr/refine/boxes.hpp"
+#include "mlr/refine/cwr.hpp"
 #include "mlr/refine/dmar.hpp"
 #include "mlr/refine/grid.hpp"
 #include "mlr/refine/local.hpp"
+#include "mlr/refine/tagclip.hpp"
 #include "mlr/scoring/dualcoop.hpp"
 #include "mlr/scoring/mkt.hpp"
 #include "mlr/scoring/region_similarity.hpp"
@@ -115,6 +119,7 @@ struct algorithm {
   std::vector<std::string_view> scalars;  // printed: "value"
   std::vector<output_spec> outputs;       // written as .npy
   std::function<algorithm_result(const invocation&)> run;
+  std::vector<output_spec> printed = {};  // other results, printed and in the JSON (boxes, candidates)
 };
 
 namespace algorithm_detail {
@@ -297,6 +302,50 @@ void collect(algorithm_result& r, mlr::dmar_result<T>&& d) {
   r.extras.push_back({"boxes", text, json + "]"});
 }
 
+inline std::string box_text(const mlr::patch_box& x) {
+  return std::to_string(x.x0) + ", " + std::to_string(x.y0) + ", " + std::to_string(x.x1) + ", " + std::to_string(x.y1);
+}
+
+inline void collect(algorithm_result& r, std::vector<mlr::patch_box>&& boxes) {
+  std::string text = "(x0, y0, x1, y1), half-open, in patches:", json = "[";
+  for (std::size_t b = 0; b < boxes.size(); ++b) {
+    text += " (" + box_text(boxes[b]) + ")";
+    json += (b ? ", [" : "[") + box_text(boxes[b]) + "]";
+  }
+  if (boxes.empty()) text += " none";
+  r.extras.push_back({"boxes", text, json + "]"});
+}
+
+// The candidates, their boxes and whether each was fused with its global score.
+template <class T>
+void collect(algorithm_result& r, mlr::cwr_result<T>&& c) {
+  std::string candidates = "class, CWR box (x0, y0, x1, y1), reidentified:", cj = "[", bj = "[", rj = "[";
+  for (std::size_t i = 0; i < c.candidates.size(); ++i) {
+    const bool examined = i < c.boxes.size();
+    const bool fused = i < c.reidentified.size() && c.reidentified[i];
+    candidates += "\n  " + std::to_string(c.candidates[i]) + ": " +
+                  (examined ? "(" + box_text(c.boxes[i]) + ")" : "not examined") + (fused ? ", yes" : ", no");
+    cj += (i ? ", " : "") + std::to_string(c.candidates[i]);
+    if (examined) bj += (i ? ", [" : "[") + box_text(c.boxes[i]) + "]";
+    rj += (i ? ", " : "") + std::string(fused ? "true" : "false");
+  }
+  if (c.candidates.empty()) candidates += " none";
+  r.extras.push_back({"candidates", candidates, cj + "]"});
+  r.extras.push_back({"boxes", "", bj + "]"});
+  r.extras.push_back({"reidentified", "", rj + "]"});
+  collect(r, std::move(c.final_scores));
+  collect(r, std::move(c.labels));
+  collect(r, std::move(c.global_scores));
+}
+
+template <class T>
+void collect(algorithm_result& r, mlr::tagclip_result<T>&& t) {
+  collect(r, std::move(t.coarse));
+  collect(r, std::move(t.dmar.refined));
+  collect(r, std::move(t.local));
+  collect(r, std::move(t.cwr));
+}
+
 // --- runners, one per signature shape -----------------------------------------------------------
 
 // Every input one floating dtype: f(views..., options, env).
@@ -333,6 +382,21 @@ struct values_and_labels {
         collect(r, f(in[0].array.template view<T, RankX>(), in[1].array.template view<L, RankY>(), o, env));
       });
     });
+  }
+};
+
+// One uint8 map: f(map, options, env).
+template <std::size_t Rank>
+struct byte_map {
+  static constexpr std::array<std::size_t, 1> ranks{Rank};
+
+  template <class Options, class F>
+  static void call(algorithm_result& r, const std::vector<loaded_input>& in, const Options& o,
+                   const mlr::execution_env& env, const F& f) {
+    if (in[0].type() != mlr::dtype::uint8)
+      throw failure(in[0].label() + ": expected dtype uint8 (nonzero = foreground), found " +
+                    std::string(mlr::to_string(in[0].type())));
+    collect(r, f(in[0].array.template view<std::uint8_t, Rank>(), o, env));
   }
 };
 
@@ -377,6 +441,60 @@ struct local_arguments {
   index_t num_foreground = 0;
 };
 
+struct boxes_arguments {
+  mlr::patch_grid grid;
+  mlr::tagclip_mode mode = mlr::tagclip_mode::reference;
+};
+
+// tagclip_reidentify: the engine is a table of precomputed answers, global_scores [C, K], row k
+// the K-way probabilities of class k's second pass (rows of non-candidates are not read).
+struct reidentify_arguments : mlr::cwr_options {
+  mlr::patch_grid grid;
+  index_t num_foreground = 0;
+};
+
+// tagclip_classify's nested options, flat for the command line (one mode for DMAR and CWR, as in
+// Python); the defaults are the C++ structs'. The engine is a table: global_features [C, D].
+struct classify_arguments {
+  mlr::patch_grid grid;
+  index_t num_foreground = 0;
+  double logit_scale = mlr::tagclip_options{}.logit_scale;
+  index_t vote_min = mlr::dmar_options{}.vote_min;
+  std::span<const index_t> fuse_layers = mlr::dmar_options{}.fuse_layers;
+  std::vector<index_t> layers;
+  double mu1 = mlr::cwr_options{}.mu1, mu2 = mlr::cwr_options{}.mu2, lambda = mlr::cwr_options{}.lambda,
+         mu = mlr::cwr_options{}.mu, mask_value = mlr::cwr_options{}.mask_value;
+  index_t patch_size = mlr::cwr_options{}.patch_size, crop_grid = mlr::cwr_options{}.crop_grid;
+  mlr::tagclip_mode mode = mlr::tagclip_mode::reference;
+
+  mlr::tagclip_classify_options options() const {
+    mlr::tagclip_classify_options o;
+    o.coarse.logit_scale = logit_scale;
+    o.dmar = {.vote_min = vote_min, .fuse_layers = fuse_layers, .mode = mode};
+    o.cwr = {.mu1 = mu1, .mu2 = mu2, .lambda = lambda, .mu = mu, .patch_size = patch_size, .crop_grid = crop_grid,
+             .mask_value = mask_value, .mode = mode};
+    return o;
+  }
+};
+
+// The engine's answers, one row per foreground class, checked against what the call needs.
+template <class T>
+void check_answers(const mlr::strided_view<const T, 2>& table, std::string_view name, index_t rows, index_t cols,
+                   std::string_view what) {
+  if (table.extent(0) != rows || table.extent(1) != cols)
+    throw mlr::error(std::string(name) + ": expected shape (" + std::to_string(rows) + ", " + std::to_string(cols) +
+                     ") (" + std::string(what) + "), found (" + std::to_string(table.extent(0)) + ", " +
+                     std::to_string(table.extent(1)) + ")");
+}
+
+// An engine that answers crop request k with row k of a table.
+template <class T>
+auto table_engine(const mlr::strided_view<const T, 2>& table) {
+  return [table](const mlr::crop_request<T>& request, mlr::strided_view<T, 1> answer) {
+    for (index_t d = 0; d < answer.extent(0); ++d) answer(d) = table(request.class_index, d);
+  };
+}
+
 inline index_t parse_index(std::string_view text, bool& ok) {
   index_t value = 0;
   const std::string_view t = trim(text);
@@ -385,36 +503,39 @@ inline index_t parse_index(std::string_view text, bool& ok) {
   return value;
 }
 
-inline option_member<dmar_arguments> grid_member() {
+template <class O>
+option_member<O> grid_member() {
   return {"grid", "the patch grid: rows x cols = N (image height and width / patch size)", "RxC",
-          [](dmar_arguments& o, std::string_view flag, std::string_view v) {
+          [](O& o, std::string_view flag, std::string_view v) {
             const std::size_t x = v.find('x');
             bool ok = x != std::string_view::npos;
             o.grid = {parse_index(v.substr(0, x), ok), ok ? parse_index(v.substr(x + 1), ok) : 0};
             if (!ok) throw usage_error(std::string(flag) + ": expected ROWSxCOLS such as 14x14, found " + in_quotes(v));
           },
-          [](const dmar_arguments& o) { return std::to_string(o.grid.rows) + "x" + std::to_string(o.grid.cols); },
-          [](const dmar_arguments& o) { return "[" + std::to_string(o.grid.rows) + ", " + std::to_string(o.grid.cols) + "]"; },
+          [](const O& o) { return std::to_string(o.grid.rows) + "x" + std::to_string(o.grid.cols); },
+          [](const O& o) { return "[" + std::to_string(o.grid.rows) + ", " + std::to_string(o.grid.cols) + "]"; },
           [] { return std::string(); }, true};
 }
 
-inline std::string layer_text(const dmar_arguments& o, std::string_view separator) {
+template <class O>
+std::string layer_text(const O& o, std::string_view separator) {
   std::string s;
   for (const index_t l : o.fuse_layers) s += (s.empty() ? "" : std::string(separator)) + std::to_string(l);
   return s;
 }
 
-inline option_member<dmar_arguments> fuse_layers_member() {
+template <class O>
+option_member<O> fuse_layers_member() {
   return {"fuse_layers", "the layers averaged into A*, 0-based (cocostuff: 0,...,10)", "L,L,...",
-          [](dmar_arguments& o, std::string_view flag, std::string_view v) {
+          [](O& o, std::string_view flag, std::string_view v) {
             bool ok = true;
             o.layers.clear();
             for (const std::string_view item : split(v, ',')) o.layers.push_back(parse_index(item, ok));
             if (!ok) throw usage_error(std::string(flag) + ": expected layer indices such as 8,9,10, found " + in_quotes(v));
             o.fuse_layers = o.layers;
           },
-          [](const dmar_arguments& o) { return layer_text(o, ","); },
-          [](const dmar_arguments& o) { return "[" + layer_text(o, ", ") + "]"; }, [] { return std::string(); }};
+          [](const O& o) { return layer_text(o, ","); },
+          [](const O& o) { return "[" + layer_text(o, ", ") + "]"; }, [] { return std::string(); }};
 }
 
 inline constexpr std::string_view real = "float32 or float64";
@@ -438,6 +559,12 @@ std::vector<option_member<O>> asl_members() {
                                    "constant in the gradient (AsymmetricLoss) or differentiated (-Optimized)"),
           member<&O::reduction>("reduction", "sum, or mean over the entries not ignored"),
           member<&O::encoding>("encoding", "the label encoding of targets")};
+}
+
+inline std::vector<output_spec> cwr_printed() {
+  return {{"candidates", "the candidate classes, in order"},
+          {"boxes", "the CWR box of each candidate examined, (x0, y0, x1, y1)"},
+          {"reidentified", "whether each candidate was fused with its global score"}};
 }
 
 inline std::vector<algorithm> make_table() {
@@ -515,9 +642,9 @@ inline std::vector<algorithm> make_table() {
       "tagclip_dmar", "TagCLIP's DMAR of one image: masks, A*, region boxes, refined scores",
       "mlr::dmar_options",
       {{"attn", "[L, 1 + N, 1 + N] (class token first) or [L, N, N]", real}, {"coarse", "[N, K]", same}},
-      {grid_member(), member<&D::vote_min, dmar_arguments>("vote_min", "M_attn: above the layer's mean in >= vote_min "
+      {grid_member<dmar_arguments>(), member<&D::vote_min, dmar_arguments>("vote_min", "M_attn: above the layer's mean in >= vote_min "
                                                                        "layers"),
-       fuse_layers_member(),
+       fuse_layers_member<dmar_arguments>(),
        member<&D::mode, dmar_arguments>("mode", "reference: as the official code; corrected: METHOD.md 2.11")},
       {},
       {{"vote_mask", "[N, N], uint8"},
@@ -528,6 +655,7 @@ inline std::vector<algorithm> make_table() {
       [](auto a, auto p, const dmar_arguments& o, const execution_env& env) {
         return mlr::tagclip_dmar(a, p, o.grid, static_cast<const D&>(o), env);
       }));
+  t.back().printed = {{"boxes", "per class, (x0, y0, x1, y1) half-open in patches"}};
   t.push_back(make<same_dtype<2>, local_arguments>(
       "tagclip_local", "TagCLIP's local scores: max over patches of the refined scores", "",
       {{"refined", "[N, K]", real}},
@@ -535,6 +663,73 @@ inline std::vector<algorithm> make_table() {
                                                 true)},
       {}, {{"out", "[C]"}},
       [](auto r, const local_arguments& a, const execution_env&) { return mlr::tagclip_local(r, a.num_foreground); }));
+  t.push_back(make<byte_map<2>, boxes_arguments>(
+      "region_boxes", "boxes of the regions of a binary map that OpenCV's RETR_EXTERNAL reports", "",
+      {{"binary", "[rows, cols] on the patch grid", "uint8, nonzero = foreground"}},
+      {grid_member<boxes_arguments>(),
+       member<&boxes_arguments::mode>("mode", "reference: ends clipped as TagCLIP's scoremap2bbox; corrected: not")},
+      {}, {},
+      [](auto b, const boxes_arguments& o, const execution_env&) { return mlr::region_boxes(b, o.grid, o.mode); }));
+  t.back().printed = {{"boxes", "(x0, y0, x1, y1) half-open in patches, by first patch in raster order"}};
+  using W = reidentify_arguments;
+  t.push_back(make<same_dtype<2, 1, 2>, W>(
+      "tagclip_reidentify", "TagCLIP's CWR: candidates, crop boxes, fusion with the global scores, labels",
+      "mlr::cwr_options",
+      {{"refined", "[N, K], P2", real},
+       {"local", "[C], P_local", same},
+       {"global_scores", "[C, K]: row k, the engine's K probabilities for class k's crop", same}},
+      {grid_member<W>(),
+       member<&W::num_foreground>("num_foreground", "C: the first C columns of refined are foreground", true),
+       member<&mlr::cwr_options::mu1, W>("mu1", "candidates: local > min P2 + mu1 (max P2 - min P2)"),
+       member<&mlr::cwr_options::mu2, W>("mu2", "region: the min-max-normalised column > mu2"),
+       member<&mlr::cwr_options::lambda, W>("lambda", "P_final = lambda P_local + (1 - lambda) g (Python: lam)"),
+       member<&mlr::cwr_options::mu, W>("mu", "labels: P_final > min + mu (max - min)"),
+       member<&mlr::cwr_options::patch_size, W>("patch_size", "pixels per patch, for the pixel boxes"),
+       member<&mlr::cwr_options::crop_grid, W>("crop_grid", "token grid of the second pass"),
+       member<&mlr::cwr_options::mask_value, W>("mask_value", "additive attention mask of a dropped token"),
+       member<&mlr::cwr_options::mode, W>("mode", "reference: as the official code; corrected: METHOD.md 2.11")},
+      {},
+      {{"final_scores", "[C], P_final"},
+       {"labels", "[C], uint8: the per-image relative threshold"},
+       {"global_scores", "[candidates, K]: the answers used (NaN: not asked)"}},
+      [](auto refined, auto local, auto g, const W& o, const execution_env&) {
+        check_answers(g, "global_scores", o.num_foreground, refined.extent(1), "num_foreground x K");
+        return mlr::tagclip_reidentify(refined, local, o.grid, o.num_foreground, table_engine(g), o);
+      }));
+  t.back().printed = cwr_printed();
+  using A = classify_arguments;
+  t.push_back(make<same_dtype<3, 2, 2, 2>, A>(
+      "tagclip_classify", "TagCLIP's whole pipeline for one image, the second passes given as features",
+      "mlr::tagclip_classify_options",
+      {{"attn", "[L, 1 + N, 1 + N] (class token first) or [L, N, N]", real},
+       {"tokens", "[1 + N, D] or [N, D], the projected tokens", same},
+       {"text", "[K, D], foreground rows first", same},
+       {"global_features", "[C, D]: row k, the projected class token of class k's second pass", same}},
+      {grid_member<A>(),
+       member<&A::num_foreground>("num_foreground", "C: the first C text rows are foreground", true),
+       member<&A::logit_scale>("logit_scale", "exp(logit_scale) of the CLIP checkpoint"),
+       member<&A::vote_min>("vote_min", "M_attn: above the layer's mean in >= vote_min layers"),
+       fuse_layers_member<A>(),
+       member<&A::mu1>("mu1", "candidates: local > min P2 + mu1 (max P2 - min P2)"),
+       member<&A::mu2>("mu2", "region: the min-max-normalised column > mu2"),
+       member<&A::lambda>("lambda", "P_final = lambda P_local + (1 - lambda) g (Python: lam)"),
+       member<&A::mu>("mu", "labels: P_final > min + mu (max - min)"),
+       member<&A::patch_size>("patch_size", "pixels per patch, for the pixel boxes"),
+       member<&A::crop_grid>("crop_grid", "token grid of the second pass"),
+       member<&A::mask_value>("mask_value", "additive attention mask of a dropped token"),
+       member<&A::mode>("mode", "reference: as the official code; corrected: METHOD.md 2.11 (DMAR and CWR)")},
+      {},
+      {{"coarse", "[N, K], P_coarse"},
+       {"refined", "[N, K], P2"},
+       {"local", "[C], P_local"},
+       {"final_scores", "[C], P_final"},
+       {"labels", "[C], uint8: the per-image relative threshold"},
+       {"global_scores", "[candidates, K]: softmax of the features used (NaN: not asked)"}},
+      [](auto attn, auto tokens, auto text, auto g, const A& o, const execution_env& env) {
+        check_answers(g, "global_features", o.num_foreground, text.extent(1), "num_foreground x D");
+        return mlr::tagclip_classify(attn, tokens, text, o.grid, o.num_foreground, table_engine(g), o.options(), env);
+      }));
+  t.back().printed = cwr_printed();
   return t;
 }
 
@@ -603,6 +798,7 @@ inline std::string algorithm_help(const algorithm& a) {
   }
   s += "\nOutputs (of the inputs' dtype unless said):\n";
   for (const auto& name : a.scalars) s += row(std::string(name), "printed (a table line, or JSON with --json)");
+  for (const auto& p : a.printed) s += row(std::string(p.name), std::string(p.shape) + ", printed (and in the JSON)");
   for (const auto& out : a.outputs) s += row(std::string(out.name), out.shape);
   s += "\nWriting and reporting:\n";
   if (one_array) s += row("--out FILE.npy", "write " + std::string(a.outputs[0].name) + " to FILE.npy");
@@ -687,7 +883,7 @@ inline command parse_command(const algorithm& a, std::span<const char* const> ar
     throw usage_error(prefix + "writes " + std::to_string(a.outputs.size()) + " arrays (" + names +
                       "): use --out-dir DIR");
   }
-  if (!c.out && !c.out_dir && a.scalars.empty())
+  if (!c.out && !c.out_dir && a.scalars.empty() && !a.outputs.empty())
     throw usage_error(prefix + "expected " + (a.outputs.size() == 1 ? "--out FILE.npy or " : "") +
                       "--out-dir DIR (where to write " + std::string(a.outputs[0].name) +
                       (a.outputs.size() == 1 ? "" : ", ...") + ")");
@@ -765,7 +961,8 @@ inline std::string run_algorithm(const algorithm& a, std::span<const char* const
   for (std::size_t k = 0; k < r.arrays.size(); ++k)
     s += std::string(r.arrays[k].info.name) + " " + describe(r.arrays[k].info) +
          (files[k].empty() ? " (not written: give --out or --out-dir)" : " written to " + files[k]) + "\n";
-  for (const auto& [name, text, json] : r.extras) s += name + " " + text + "\n";
+  for (const auto& [name, text, json] : r.extras)
+    if (!text.empty()) s += name + " " + text + "\n";  // some extras are JSON only (told in another's text)
   return s;
 }
 

@@ -480,3 +480,94 @@ def test_dmar_errors(tmp_path):
                  "num_foreground: expected a value in [1, K] = [1, 8], found 9")
     assert_error(run("tagclip_local", "--refined", files["coarse"], "--out", tmp_path / "l.npy"),
                  "tagclip_local: missing --num-foreground", usage="tagclip_local")
+
+
+# --- region_boxes, and the steps that call an engine, with the engine's answers as a table -----
+
+@pytest.mark.parametrize("mode", ["reference", "corrected"])
+def test_region_boxes_against_the_reference_and_the_module(tmp_path, mode):
+    rng = np.random.default_rng(7)
+    for case in range(6):
+        binary = (rng.random((7, 9)) < 0.35).astype(np.uint8)
+        binary[2:5, 2:6] = 1
+        binary[3, 3:5] = 0  # a hole
+        binary[3, 4] = case % 2  # sometimes a region inside it (dropped)
+        path = save(tmp_path / ("b%d.npy" % case), binary)
+        r = run("region_boxes", "--binary", path, "--grid", "7x9", "--mode", mode, "--json")
+        assert r.returncode == 0, r.stderr
+        boxes = [tuple(b) for b in json.loads(r.stdout)["boxes"]]
+        assert sorted(boxes) == sorted(ref_refine.external_boxes(binary.astype(bool), mode))
+        if mlr is not None:
+            assert boxes == [tuple(b) for b in mlr.region_boxes(binary, (7, 9), mode=mode)]
+    r = run("region_boxes", "--binary", save(tmp_path / "f.npy", binary.astype(np.float32)), "--grid", "7x9")
+    assert_error(r, "binary (%s): expected dtype uint8 (nonzero = foreground), found float32" % (tmp_path / "f.npy"))
+
+
+def cwr_case(tmp_path, dtype, seed=3, grid=(6, 8)):
+    """A structured image's refined scores and local scores (the reference's DMAR), and a table of
+    the engine's K-way answers, one row per foreground class."""
+    case = ref_refine.structured_case(seed, grid, num_classes=12, num_foreground=6, layers=12, dim=16, dtype=dtype)
+    d = ref_refine.dmar(case["attn"], case["coarse"], grid)
+    refined = d["refined"].astype(dtype)
+    local = ref_refine.local_scores(refined, 6).astype(dtype)
+    table = ref_refine.softmax_rows(np.random.default_rng(seed).normal(size=(6, 12)) * 3).astype(dtype)
+    files = {"refined": save(tmp_path / "refined.npy", refined), "local": save(tmp_path / "local.npy", local),
+             "global_scores": save(tmp_path / "g.npy", table)}
+    return refined, local, table, files
+
+
+@pytest.mark.parametrize("mode", ["reference", "corrected"])
+def test_reidentify_against_the_reference_and_the_module(tmp_path, mode):
+    refined, local, table, files = cwr_case(tmp_path, np.float64)
+    args = ["tagclip_reidentify"] + [a for k, p in files.items() for a in (flag(k), p)]
+    r = run(*args, "--grid", "6x8", "--num-foreground", 6, "--mode", mode, "--lambda", 0.25,
+            "--out-dir", tmp_path / "o", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    out = {o: np.load(report["outputs"][o]["file"]) for o in ["final_scores", "labels", "global_scores"]}
+    want = ref_refine.reidentify(refined, local, (6, 8), 6, lambda q: table[q["class_index"]], lam=0.25, mode=mode)
+    assert len(want["candidates"]) > 0
+    assert report["candidates"] == list(want["candidates"])
+    assert [tuple(b) for b in report["boxes"]] == [tuple(b) for b in want["boxes"]]
+    assert report["reidentified"] == [bool(x) for x in want["reidentified"]]
+    np.testing.assert_allclose(out["final_scores"], want["final_scores"], rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(out["labels"], want["labels"])
+    np.testing.assert_array_equal(out["global_scores"], want["global_scores"])  # NaN rows included
+    if mlr is not None:
+        m = mlr.tagclip_reidentify(refined, local, (6, 8), 6, lambda q: table[q["class_index"]], lam=0.25, mode=mode)
+        for o in ["final_scores", "labels", "global_scores"]:
+            np.testing.assert_array_equal(out[o], m[o])
+
+
+def test_reidentify_checks_the_answer_table(tmp_path):
+    refined, local, table, files = cwr_case(tmp_path, np.float32)
+    files["global_scores"] = save(tmp_path / "short.npy", table[:4])
+    args = ["tagclip_reidentify"] + [a for k, p in files.items() for a in (flag(k), p)]
+    assert_error(run(*args, "--grid", "6x8", "--num-foreground", 6, "--out-dir", tmp_path / "o"),
+                 "global_scores: expected shape (6, 12) (num_foreground x K), found (4, 12)")
+
+
+@pytest.mark.parametrize("mode", ["reference", "corrected"])
+def test_classify_against_the_reference_and_the_module(tmp_path, mode):
+    case = ref_refine.structured_case(5, (6, 8), num_classes=12, num_foreground=6, layers=12, dim=16)
+    features = case["text"][:6] + 0.3 * np.random.default_rng(5).normal(size=(6, 16))
+    files = {"attn": save(tmp_path / "attn.npy", case["attn"]), "tokens": save(tmp_path / "tokens.npy", case["tokens"]),
+             "text": save(tmp_path / "text.npy", case["text"]), "global_features": save(tmp_path / "f.npy", features)}
+    args = ["tagclip_classify"] + [a for k, p in files.items() for a in (flag(k), p)]
+    r = run(*args, "--grid", "6x8", "--num-foreground", 6, "--mode", mode, "--out-dir", tmp_path / "o", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    names = ["coarse", "refined", "local", "final_scores", "labels", "global_scores"]
+    out = {o: np.load(report["outputs"][o]["file"]) for o in names}
+    want = ref_refine.classify(case["attn"], case["tokens"], case["text"], (6, 8), 6,
+                               lambda q: features[q["class_index"]], mode=mode)
+    assert report["candidates"] == list(want["cwr"]["candidates"])
+    np.testing.assert_allclose(out["coarse"], want["coarse"], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(out["refined"], want["dmar"]["refined"], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(out["final_scores"], want["cwr"]["final_scores"], rtol=1e-10, atol=1e-13)
+    np.testing.assert_array_equal(out["labels"], want["cwr"]["labels"])
+    if mlr is not None:
+        m = mlr.tagclip_classify(case["attn"], case["tokens"], case["text"], (6, 8), 6,
+                                 lambda q: features[q["class_index"]], mode=mode)
+        np.testing.assert_array_equal(out["final_scores"], m["cwr"]["final_scores"])
+        np.testing.assert_array_equal(out["refined"], m["dmar"]["refined"])

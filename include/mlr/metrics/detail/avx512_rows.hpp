@@ -172,37 +172,43 @@ struct row_simd<float, L> {
     return {bad, static_cast<std::int32_t>(total), bad ? lowest : kth_largest(best, k)};
   }
 
-  // The k-th largest of 16 lanes (lowest when k > 16): k rounds at most, a round taking every
-  // lane equal to the largest left. Lanes must not be NaN.
+  // The k-th largest of 16 lanes (lowest when k > 16): the value of the lanes with fewer than k
+  // lanes above them and at least k at or above. Sixteen independent compares per count rather
+  // than k dependent reductions: the floor, which the selection's branches wait for, comes early.
+  // Lanes must not be NaN.
   static float kth_largest(__m512 v, index_t k) noexcept {
-    const __m512 lowest = _mm512_set1_ps(std::numeric_limits<float>::lowest());
-    if (k > 16) return _mm512_cvtss_f32(lowest);
-    for (;;) {
-      // The largest left, in every lane. (Masked forms with a source: GCC 12's unmasked ones
-      // warn -Wuninitialized about their own undefined source.)
-      const auto max_with = [](__m512 a, __m512 b) { return _mm512_mask_max_ps(a, 0xFFFF, a, b); };
-      __m512 m = max_with(v, _mm512_mask_shuffle_f32x4(v, 0xFFFF, v, v, _MM_SHUFFLE(1, 0, 3, 2)));
-      m = max_with(m, _mm512_mask_shuffle_f32x4(m, 0xFFFF, m, m, _MM_SHUFFLE(2, 3, 0, 1)));
-      m = max_with(m, _mm512_mask_permute_ps(m, 0xFFFF, m, _MM_SHUFFLE(1, 0, 3, 2)));
-      m = max_with(m, _mm512_mask_permute_ps(m, 0xFFFF, m, _MM_SHUFFLE(2, 3, 0, 1)));
-      const __mmask16 at = _mm512_cmp_ps_mask(v, m, _CMP_EQ_OQ);
-      k -= std::popcount(static_cast<unsigned>(at));
-      if (k <= 0 || _mm512_cmp_ps_mask(m, lowest, _CMP_EQ_OQ) != 0) return _mm512_cvtss_f32(m);
-      v = _mm512_mask_mov_ps(v, at, lowest);
+    if (k > 16) return std::numeric_limits<float>::lowest();
+    const __m512i one = _mm512_set1_epi32(1);
+    __m512i above = _mm512_setzero_si512(), at_or_above = above;
+    for (int r = 0; r < 16; ++r) {
+      // lane r everywhere (masked form: GCC 12 warns about the unmasked one's undefined source)
+      const __m512 b = _mm512_mask_permutexvar_ps(v, 0xFFFF, _mm512_set1_epi32(r), v);
+      above = _mm512_mask_add_epi32(above, _mm512_cmp_ps_mask(b, v, _CMP_GT_OQ), above, one);
+      at_or_above = _mm512_mask_add_epi32(at_or_above, _mm512_cmp_ps_mask(b, v, _CMP_GE_OQ), at_or_above, one);
     }
+    const __m512i kk = _mm512_set1_epi32(static_cast<int>(k));
+    const __mmask16 kth = _mm512_cmplt_epi32_mask(above, kk) & _mm512_cmpge_epi32_mask(at_or_above, kk);
+    return _mm512_cvtss_f32(_mm512_maskz_compress_ps(kth, v));
   }
 
   // f(q) for every entry q with score >= floor, reading only the steps whose maxima (step_max, as
-  // left by scan_top_k) reach it.
+  // left by scan_top_k) reach it. Those steps are found first, 64 at a time, without a branch
+  // per step: a row has few, in unpredictable places.
   template <class F>
   static MLR_FORCEINLINE void for_each_at_least(const float* s, index_t width, float floor, const float* step_max,
                                                 F&& f) {
     const __m512 b = _mm512_set1_ps(floor);
-    for (index_t q = 0; q < width; q += 64) {
-      if (_mm512_cmp_ps_mask(_mm512_loadu_ps(step_max + q / 4), b, _CMP_GE_OQ) == 0) continue;
-      const __mmask64 in = width - q >= 64 ? ~__mmask64{0} : (__mmask64{1} << (width - q)) - 1;
-      for (__mmask64 m = in & scores64(s, q, in).template compare<_CMP_GE_OQ>(b); m != 0; m &= m - 1)
-        f(q + std::countr_zero(m));
+    const index_t steps = (width + 63) / 64;
+    for (index_t t0 = 0; t0 < steps; t0 += 64) {
+      std::uint64_t reached = 0;
+      for (index_t t = t0; t < std::min(steps, t0 + 64); ++t)
+        reached |= std::uint64_t{_mm512_cmp_ps_mask(_mm512_loadu_ps(step_max + 16 * t), b, _CMP_GE_OQ) != 0} << (t - t0);
+      for (; reached != 0; reached &= reached - 1) {
+        const index_t q = 64 * (t0 + std::countr_zero(reached));
+        const __mmask64 in = width - q >= 64 ? ~__mmask64{0} : (__mmask64{1} << (width - q)) - 1;
+        for (__mmask64 m = in & scores64(s, q, in).template compare<_CMP_GE_OQ>(b); m != 0; m &= m - 1)
+          f(q + std::countr_zero(m));
+      }
     }
   }
 

@@ -201,7 +201,10 @@ ladder_counts<T> ladder_pass(score_view<T> scores, label_view<L> labels, label_e
   // ahead prefetched): each entry is validated there, and every entry that is not a valid
   // negative becomes -inf, which ranks 0, a count the AP never reads. Then each column is ranked
   // against its ladder, which stays in cache, with no branch on the label.
-  constexpr index_t block_classes = 64, tile_rows = 256, task_rows = 8192, prefetch_rows = 16;
+  constexpr index_t block_classes = 64, tile_rows = 256, task_rows = 8192, prefetch_rows = 48;
+  // Columns of the tile are one cache line longer than tile_rows: at a power-of-two stride the
+  // 64 entries a row writes would fall into a few L1 sets and evict each other.
+  constexpr index_t tile_stride = tile_rows + 64 / static_cast<index_t>(sizeof(T));
   const index_t n = rows.size();
   const auto blocks = static_cast<std::size_t>((classes + block_classes - 1) / block_classes);
   const auto ranges = static_cast<std::size_t>((n + task_rows - 1) / task_rows);
@@ -224,12 +227,12 @@ ladder_counts<T> ladder_pass(score_view<T> scores, label_view<L> labels, label_e
     // Prefetching the rows ahead pays when the block is one run of memory.
     const bool prefetch = unit_steps && columns[first_class + width - 1] - columns[first_class] == width - 1;
     std::vector<T>& tile = tiles[w];
-    tile.resize(static_cast<std::size_t>(block_classes * tile_rows));
+    tile.resize(static_cast<std::size_t>(block_classes * tile_stride));
     bool all_valid = true;
     auto copy = [&](index_t r, index_t k, T score, L label) {
       const bool ok = is_finite_score(score) & is_label_value(label);
       all_valid &= ok;
-      tile[static_cast<std::size_t>(k * tile_rows + r)] = ((label == negative) & ok) ? score : skip;
+      tile[static_cast<std::size_t>(k * tile_stride + r)] = ((label == negative) & ok) ? score : skip;
     };
     for (index_t top = first_row; top < last_row; top += tile_rows) {
       const index_t height = std::min(last_row, top + tile_rows) - top;
@@ -259,7 +262,7 @@ ladder_counts<T> ladder_pass(score_view<T> scores, label_view<L> labels, label_e
         const std::size_t g = group_of_class[static_cast<std::size_t>(first_class + k)];
         const auto rank = ladders[g].rank();
         std::int64_t* counters = at_rank[w].data() + offset[g];
-        const T* column = tile.data() + k * tile_rows;
+        const T* column = tile.data() + k * tile_stride;
         if constexpr (Ordered) {
           // A negative equal to a rung is placed among that rung's positives by (row, column).
           const index_t j = columns[first_class + k];
